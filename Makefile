@@ -1,0 +1,157 @@
+# Daguanjia top-level build: configure -> nginx module -> FastCGI workers ->
+# unit tests -> npm test tools; and the stack commands run / stop / reload /
+# test / bench.  See README.md.
+
+SHELL := /bin/sh
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+# build/config.mk is remade (installing missing packages) when absent or
+# older than configure; make then restarts with it included.  Stopping and
+# cleaning never configure.
+ifeq ($(filter-out stop status clean distclean style backup restore rotate-logs,$(or $(MAKECMDGOALS),all)),)
+-include build/config.mk
+else
+include build/config.mk
+
+build/config.mk: configure
+	./configure --install-deps
+endif
+
+CC ?= cc
+SANITIZE ?=
+PORT ?= 8080
+
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
+              -fstack-protector-strong -D_FORTIFY_SOURCE=2
+ifeq ($(SANITIZE),1)
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
+              -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+LDFLAGS_SAN = -fsanitize=address,undefined
+BUILD_FLAVOUR = san
+else
+LDFLAGS_SAN =
+BUILD_FLAVOUR = release
+endif
+
+OBJDIR = build/obj/$(BUILD_FLAVOUR)
+BINDIR = build/bin
+FCGI_DIRS = $(sort $(dir $(wildcard fcgi/*/*.c)))
+FCGI_SRCS = $(wildcard fcgi/*/*.c)
+FCGI_HDRS = $(wildcard fcgi/*/*.h)
+FCGI_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(FCGI_SRCS))
+FCGI_LIB_OBJS = $(filter-out $(OBJDIR)/fcgi/core/dgj_main.o,$(FCGI_OBJS))
+FCGI_INCS = $(patsubst %/,-I%,$(FCGI_DIRS))
+
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,build/tests/unit/%,$(UNIT_SRCS))
+
+BENCH_BINS = build/bin/dgj-bench-hello
+
+MODULE_SRCS = $(wildcard modules/ngx_http_dgj_module/*)
+MODULE_SO = build/modules/ngx_http_dgj_module.so
+NGX_BUILD = build/nginx-src
+# nginx names a multi-module .so after the first name in its config.
+NGX_SO_NAME = $(firstword $(shell sed -n 's/^ *ngx_module_name="\(.*\)"$$/\1/p' \
+                  modules/ngx_http_dgj_module/config))
+
+.PHONY: all fcgi module unit npm run stop reload status test bench style \
+        clean distclean rotate-logs backup restore
+
+all: module fcgi unit npm
+
+fcgi: $(BINDIR)/dgj-fcgi
+module: $(MODULE_SO)
+unit: $(UNIT_BINS)
+
+# The sanitizer flavour is a separate object tree; the binary is swapped
+# in place, so a SANITIZE=1 build and a normal one never mix objects.
+$(BINDIR)/dgj-fcgi: $(FCGI_OBJS) build/.flavour-$(BUILD_FLAVOUR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $(FCGI_OBJS) $(DEPS_LIBS)
+
+build/.flavour-$(BUILD_FLAVOUR):
+	@mkdir -p build
+	rm -f build/.flavour-*
+	touch $@
+
+$(OBJDIR)/%.o: %.c $(FCGI_HDRS) build/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(FCGI_INCS) -Itests/unit $(DEPS_CFLAGS) -c -o $@ $<
+
+build/tests/unit/%: $(OBJDIR)/tests/unit/%.o $(FCGI_LIB_OBJS) \
+                    build/.flavour-$(BUILD_FLAVOUR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $< $(FCGI_LIB_OBJS) $(DEPS_LIBS)
+
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.c tests/unit/testhelp.h $(FCGI_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(FCGI_INCS) -Itests/unit $(DEPS_CFLAGS) -c -o $@ $<
+
+# The module is built in a private copy of Debian's nginx source tree,
+# configured with the packaged binary's own flags plus our addon, so the .so
+# carries the same compatibility signature as /usr/sbin/nginx.
+$(NGX_BUILD)/Makefile: build/config.mk modules/ngx_http_dgj_module/config
+	rm -rf $(NGX_BUILD)
+	mkdir -p build
+	cp -a $(NGINX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && ./configure $(NGINX_CONF_FLAGS) \
+	    --add-dynamic-module=$(DGJ_ROOT)/modules/ngx_http_dgj_module \
+	    > $(DGJ_ROOT)/build/nginx-configure.log 2>&1 \
+	  || { tail -20 $(DGJ_ROOT)/build/nginx-configure.log; exit 1; }
+
+$(MODULE_SO): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules \
+	    CFLAGS="$$(sed -n 's/^CFLAGS = //p' $(NGX_BUILD)/objs/Makefile) -Werror"
+	@mkdir -p $(dir $@)
+	cp $(NGX_BUILD)/objs/$(NGX_SO_NAME).so $@
+
+# Test tools from npm (playwright-core), pinned by package-lock.json.
+npm: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build/bin/dgj-bench-hello: tests/bench/dgj_bench_hello.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< -lfcgi
+
+run: all
+	sh conf/stack.sh start
+	@sh conf/stack.sh banner
+
+stop:
+	@if [ -f build/config.mk ]; then sh conf/stack.sh stop; fi
+
+reload: all
+	sh conf/stack.sh reload
+
+status:
+	sh conf/stack.sh status
+
+rotate-logs:
+	sh conf/stack.sh reopen
+
+backup:
+	sh conf/stack.sh backup
+
+restore:
+	sh conf/stack.sh restore "$(BACKUP)"
+
+test: all
+	sh tests/run
+
+bench: all $(BENCH_BINS)
+	sh tests/bench/run
+
+style:
+	sh tests/style.sh
+
+clean:
+	rm -rf build/obj build/bin build/tests build/modules build/nginx-src \
+	       build/.flavour-*
+
+distclean: stop
+	rm -rf build node_modules
