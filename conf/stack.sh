@@ -1,0 +1,588 @@
+#!/bin/sh
+#
+# conf/stack.sh: starts, stops and reloads one Daguanjia stack (MariaDB,
+# the dgj-fcgi pools, nginx) living under one var directory.  `make run`
+# uses var/ on port 8080; the tests use build/test/var on free ports.
+#
+#   sh conf/stack.sh start|stop|restart|reload|reopen|status|banner
+#   sh conf/stack.sh start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx
+#   sh conf/stack.sh backup | restore FILE | render | migrate | env
+#
+# Environment: DGJ_VAR (default <root>/var), DGJ_PORT (default $PORT or 8080),
+# DGJ_DB_PORT (default 3307), DGJ_FCGI_WORKERS, DGJ_NGINX_WORKERS,
+# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL.
+
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VAR=${DGJ_VAR:-$ROOT/var}
+PORT=${DGJ_PORT:-${PORT:-8080}}
+DB_PORT=${DGJ_DB_PORT:-3307}
+NGINX_WORKERS=${DGJ_NGINX_WORKERS:-2}
+UPSTREAM_KEEPALIVE=${DGJ_UPSTREAM_KEEPALIVE:-4}
+FCGI_WORKERS=${DGJ_FCGI_WORKERS:-$((NGINX_WORKERS * UPSTREAM_KEEPALIVE + 4))}
+NGINX_LOG_LEVEL=${DGJ_NGINX_LOG_LEVEL:-notice}
+DB_BUFFER_POOL=${DGJ_DB_BUFFER_POOL:-256M}
+
+NGINX=/usr/sbin/nginx
+FCGI=$ROOT/build/bin/dgj-fcgi
+CONF=$VAR/conf
+SECRETS=$VAR/secrets
+ADMIN_CNF=$SECRETS/client-admin.cnf
+POOLS="main"
+
+say()
+{
+    printf 'dgj: %s\n' "$*"
+}
+
+
+die()
+{
+    printf 'dgj: error: %s\n' "$*" >&2
+    exit 1
+}
+
+
+# Service accounts.  As root, MariaDB runs as `mysql` and nginx workers and
+# FastCGI workers as `www-data`, provided those users can reach the tree;
+# a checkout under a private home directory falls back to the caller.
+choose_users()
+{
+    WEB_USER=$(id -un)
+    DB_USER=$WEB_USER
+
+    [ "$(id -u)" = 0 ] || return 0
+
+    if id www-data >/dev/null 2>&1 \
+       && runuser -u www-data -- test -r "$ROOT/lua/init.lua" \
+       && runuser -u www-data -- test -x "$VAR"
+    then
+        WEB_USER=www-data
+    fi
+
+    if id mysql >/dev/null 2>&1 \
+       && runuser -u mysql -- test -x "$VAR"
+    then
+        DB_USER=mysql
+    fi
+}
+
+
+ensure_dirs()
+{
+    umask 022
+    mkdir -p "$VAR"
+    chmod 0755 "$VAR"
+    mkdir -p "$CONF" "$CONF/nginx.d" "$VAR/run" "$VAR/log" "$VAR/nginx" \
+             "$VAR/run/db" "$VAR/run/fcgi" "$VAR/log/db" "$VAR/log/fcgi" \
+             "$VAR/log/nginx" "$VAR/mariadb" "$SECRETS" "$VAR/backup"
+    chmod 0700 "$SECRETS" "$VAR/backup"
+
+    choose_users
+
+    # The web user may enter var/secrets (not list it) to re-read its own
+    # database password when a pool reloads after dropping privileges.
+    if [ "$WEB_USER" != "$(id -un)" ]; then
+        chgrp "$(id -gn "$WEB_USER")" "$SECRETS"
+        chmod 0710 "$SECRETS"
+    fi
+
+    chown "$DB_USER" "$VAR/mariadb" "$VAR/run/db" "$VAR/log/db"
+    chmod 0750 "$VAR/mariadb"
+    chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi"
+}
+
+
+# One random secret per file, made once, never in git.
+make_secret()
+{
+    f=$SECRETS/$1
+
+    if [ ! -s "$f" ]; then
+        (umask 077 && openssl rand -hex 24 | tr -d '\n' > "$f.tmp")
+        mv "$f.tmp" "$f"
+        say "generated secret $f"
+    fi
+    chmod 0600 "$f"
+}
+
+
+write_client_cnf()
+{
+    # $1 file, $2 user, $3 password file or empty for socket auth
+    (
+        umask 077
+        {
+            printf '[client]\nsocket=%s\nuser=%s\n' \
+                   "$VAR/run/db/mysqld.sock" "$2"
+            if [ -n "$3" ]; then
+                printf 'password=%s\n' "$(cat "$3")"
+            fi
+            printf 'default-character-set=utf8mb4\n'
+        } > "$1.tmp"
+    )
+    mv "$1.tmp" "$1"
+}
+
+
+render_one()
+{
+    # $1 template, $2 output; @NAME@ placeholders
+    sed -e "s|@ROOT@|$ROOT|g" \
+        -e "s|@VAR@|$VAR|g" \
+        -e "s|@PORT@|$PORT|g" \
+        -e "s|@DB_PORT@|$DB_PORT|g" \
+        -e "s|@DB_BUFFER_POOL@|$DB_BUFFER_POOL|g" \
+        -e "s|@NGINX_WORKERS@|$NGINX_WORKERS|g" \
+        -e "s|@NGINX_LOG_LEVEL@|$NGINX_LOG_LEVEL|g" \
+        -e "s|@UPSTREAM_KEEPALIVE@|$UPSTREAM_KEEPALIVE|g" \
+        -e "s|@FCGI_WORKERS@|$FCGI_WORKERS|g" \
+        -e "s|@NGINX_USER_LINE@|$NGINX_USER_LINE|g" \
+        -e "s|@DB_USER_LINE@|$DB_USER_LINE|g" \
+        -e "s|@FCGI_USER_LINE@|$FCGI_USER_LINE|g" \
+        -e "s|@POOL@|${POOL:-}|g" \
+        -e "s|@FCGI_ROUTES@|${FCGI_ROUTES:-all}|g" \
+        "$1" > "$2.tmp"
+    mv "$2.tmp" "$2"
+}
+
+
+render()
+{
+    ensure_dirs
+
+    NGINX_USER_LINE="# nginx workers run as the caller"
+    DB_USER_LINE="# mariadbd runs as the caller"
+    FCGI_USER_LINE="# workers run as the caller"
+
+    if [ "$(id -u)" = 0 ]; then
+        NGINX_USER_LINE="user $WEB_USER;"
+        DB_USER_LINE="user = $DB_USER"
+        FCGI_USER_LINE="user = $WEB_USER"
+    fi
+
+    render_one "$ROOT/conf/my.cnf.in" "$CONF/my.cnf"
+    render_one "$ROOT/conf/nginx.conf.in" "$CONF/nginx.conf"
+
+    for POOL in $POOLS; do
+        FCGI_ROUTES=all
+        render_one "$ROOT/conf/fcgi-pool.conf.in" "$CONF/fcgi-$POOL.conf"
+    done
+
+    make_secret db-migrate.pw
+    make_secret db-app.pw
+    make_secret db-ro.pw
+    chown "$WEB_USER" "$SECRETS/db-app.pw"
+
+    if [ "$(id -u)" = 0 ]; then
+        admin=root
+    else
+        admin=$(id -un)
+    fi
+
+    write_client_cnf "$ADMIN_CNF" "$admin" ""
+    write_client_cnf "$SECRETS/client-migrate.cnf" dgj_migrate \
+                     "$SECRETS/db-migrate.pw"
+    write_client_cnf "$SECRETS/client-app.cnf" dgj_app "$SECRETS/db-app.pw"
+    write_client_cnf "$SECRETS/client-ro.cnf" dgj_ro "$SECRETS/db-ro.pw"
+}
+
+
+pid_alive()
+{
+    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+
+wait_gone()
+{
+    # $1 pid, $2 seconds
+    n=0
+    while kill -0 "$1" 2>/dev/null; do
+        n=$((n + 1))
+        [ "$n" -le $(($2 * 10)) ] || return 1
+        sleep 0.1
+    done
+}
+
+
+db_ping()
+{
+    mariadb-admin --defaults-file="$ADMIN_CNF" --connect-timeout=2 \
+                  ping >/dev/null 2>&1
+}
+
+
+start_db()
+{
+    pidf=$VAR/run/db/mariadbd.pid
+
+    if pid_alive "$pidf" && db_ping; then
+        return 0
+    fi
+
+    if [ ! -d "$VAR/mariadb/mysql" ]; then
+        say "initialising MariaDB data directory $VAR/mariadb"
+        mariadb-install-db --defaults-file="$CONF/my.cnf" \
+            --auth-root-authentication-method=socket --skip-test-db \
+            > "$VAR/log/db/install.log" 2>&1 \
+          || { tail -20 "$VAR/log/db/install.log"; die "mariadb-install-db failed"; }
+    fi
+
+    say "starting MariaDB (socket $VAR/run/db/mysqld.sock, 127.0.0.1:$DB_PORT)"
+    nohup mariadbd --defaults-file="$CONF/my.cnf" \
+        >> "$VAR/log/db/mariadb.out" 2>&1 < /dev/null &
+
+    n=0
+    until db_ping; do
+        n=$((n + 1))
+        if [ "$n" -gt 300 ]; then
+            tail -20 "$VAR/log/db/mariadb.err" >&2 || true
+            die "MariaDB did not start in 30 s"
+        fi
+        sleep 0.1
+    done
+}
+
+
+stop_db()
+{
+    pidf=$VAR/run/db/mariadbd.pid
+
+    pid_alive "$pidf" || return 0
+
+    pid=$(cat "$pidf")
+    say "stopping MariaDB (pid $pid)"
+    kill -TERM "$pid"
+    wait_gone "$pid" 60 || { kill -KILL "$pid" 2>/dev/null || true; }
+}
+
+
+# Database, accounts and grants: made idempotently on every start, with the
+# passwords from var/secrets (sent on stdin, never on a command line).
+bootstrap_db()
+{
+    mariadb --defaults-file="$ADMIN_CNF" <<EOF
+CREATE DATABASE IF NOT EXISTS dgj
+    CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS 'dgj_migrate'@'localhost';
+CREATE USER IF NOT EXISTS 'dgj_app'@'localhost';
+CREATE USER IF NOT EXISTS 'dgj_ro'@'localhost';
+ALTER USER 'dgj_migrate'@'localhost'
+    IDENTIFIED BY '$(cat "$SECRETS/db-migrate.pw")';
+ALTER USER 'dgj_app'@'localhost' IDENTIFIED BY '$(cat "$SECRETS/db-app.pw")';
+ALTER USER 'dgj_ro'@'localhost' IDENTIFIED BY '$(cat "$SECRETS/db-ro.pw")';
+GRANT ALL PRIVILEGES ON dgj.* TO 'dgj_migrate'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE ON dgj.* TO 'dgj_app'@'localhost';
+GRANT SELECT ON dgj.* TO 'dgj_ro'@'localhost';
+EOF
+}
+
+
+migrate()
+{
+    sh "$ROOT/sql/migrate" --defaults-file="$SECRETS/client-migrate.cnf" \
+        --database=dgj --dir="$ROOT/sql/migrations"
+}
+
+
+start_fcgi()
+{
+    [ -x "$FCGI" ] || die "$FCGI is not built (run make)"
+
+    for POOL in $POOLS; do
+        cf=$CONF/fcgi-$POOL.conf
+        pidf=$VAR/run/fcgi/$POOL.pid
+
+        if pid_alive "$pidf"; then
+            continue
+        fi
+
+        "$FCGI" -t -c "$cf" || die "bad FastCGI config $cf"
+
+        say "starting FastCGI pool $POOL ($FCGI_WORKERS workers)"
+        TZ=Asia/Shanghai nohup "$FCGI" -c "$cf" \
+            >> "$VAR/log/fcgi/$POOL.out" 2>&1 < /dev/null &
+
+        n=0
+        until [ -S "$VAR/run/fcgi/$POOL.sock" ] && pid_alive "$pidf"; do
+            n=$((n + 1))
+            if [ "$n" -gt 100 ]; then
+                tail -20 "$VAR/log/fcgi/$POOL.log" >&2 || true
+                die "FastCGI pool $POOL did not start"
+            fi
+            sleep 0.1
+        done
+    done
+}
+
+
+stop_fcgi()
+{
+    for POOL in $POOLS; do
+        pidf=$VAR/run/fcgi/$POOL.pid
+
+        pid_alive "$pidf" || continue
+
+        pid=$(cat "$pidf")
+        say "stopping FastCGI pool $POOL (pid $pid)"
+        kill -TERM "$pid"
+        wait_gone "$pid" 20 || { kill -KILL "$pid" 2>/dev/null || true; }
+    done
+}
+
+
+nginx_cmd()
+{
+    "$NGINX" -p "$VAR/nginx/" -c "$CONF/nginx.conf" -e "$VAR/log/nginx/error.log" "$@"
+}
+
+
+start_nginx()
+{
+    [ -f "$ROOT/build/modules/ngx_http_dgj_module.so" ] \
+        || die "the dgj nginx module is not built (run make)"
+
+    if pid_alive "$VAR/run/nginx.pid"; then
+        return 0
+    fi
+
+    nginx_cmd -t -q || die "nginx -t failed for $CONF/nginx.conf"
+    say "starting nginx on http://127.0.0.1:$PORT/"
+    nginx_cmd
+}
+
+
+stop_nginx()
+{
+    pidf=$VAR/run/nginx.pid
+
+    pid_alive "$pidf" || return 0
+
+    pid=$(cat "$pidf")
+    say "stopping nginx (pid $pid)"
+    nginx_cmd -s quit
+    wait_gone "$pid" 20 || { kill -KILL "$pid" 2>/dev/null || true; }
+}
+
+
+reload()
+{
+    render
+    nginx_cmd -t -q || die "nginx -t failed; the running nginx keeps its config"
+
+    if pid_alive "$VAR/run/nginx.pid"; then
+        say "reloading nginx"
+        nginx_cmd -s reload
+    fi
+
+    for POOL in $POOLS; do
+        pidf=$VAR/run/fcgi/$POOL.pid
+        if pid_alive "$pidf"; then
+            "$FCGI" -t -c "$CONF/fcgi-$POOL.conf" \
+                || die "bad FastCGI config; pool $POOL keeps its config"
+            say "recycling FastCGI pool $POOL"
+            kill -HUP "$(cat "$pidf")"
+        fi
+    done
+}
+
+
+# Online backup: one consistent InnoDB snapshot of the dgj database (no
+# lock on running transactions), gzipped, with its SHA-256 beside it.
+backup()
+{
+    db_ping || die "MariaDB is not running"
+
+    stamp=$(date +%Y%m%dT%H%M%S)
+    f=$VAR/backup/dgj-$stamp.sql.gz
+
+    (
+        umask 077
+        mariadb-dump --defaults-file="$ADMIN_CNF" --single-transaction \
+            --routines --triggers --events --hex-blob --databases dgj \
+            | gzip -6 > "$f.tmp"
+    ) || { rm -f "$f.tmp"; die "mariadb-dump failed"; }
+
+    mv "$f.tmp" "$f"
+    (cd "$VAR/backup" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256")
+    say "backup written: $f ($(wc -c < "$f") bytes)"
+}
+
+
+restore()
+{
+    f=${1:-}
+
+    [ -n "$f" ] || die "usage: make restore BACKUP=var/backup/dgj-....sql.gz"
+    [ -f "$f" ] || die "no such backup: $f"
+
+    if [ -f "$f.sha256" ]; then
+        (cd "$(dirname "$f")" && sha256sum -c --quiet "$(basename "$f").sha256") \
+            || die "checksum mismatch: $f is damaged; nothing restored"
+    else
+        die "no checksum file $f.sha256; nothing restored"
+    fi
+
+    gzip -t "$f" || die "$f is not a complete gzip file; nothing restored"
+
+    db_ping || die "MariaDB is not running"
+
+    say "restoring $f into database dgj"
+    gunzip -c "$f" | mariadb --defaults-file="$ADMIN_CNF" \
+        || die "restore failed part-way: restore again or from another backup"
+
+    bootstrap_db
+    migrate
+    say "restore complete"
+}
+
+
+status()
+{
+    rc=0
+    for what in "MariaDB:$VAR/run/db/mariadbd.pid" \
+                "nginx:$VAR/run/nginx.pid"
+    do
+        name=${what%%:*}
+        pidf=${what#*:}
+        if pid_alive "$pidf"; then
+            say "$name running (pid $(cat "$pidf"))"
+        else
+            say "$name stopped"
+            rc=3
+        fi
+    done
+
+    for POOL in $POOLS; do
+        if pid_alive "$VAR/run/fcgi/$POOL.pid"; then
+            say "FastCGI pool $POOL running (pid $(cat "$VAR/run/fcgi/$POOL.pid"))"
+        else
+            say "FastCGI pool $POOL stopped"
+            rc=3
+        fi
+    done
+
+    return $rc
+}
+
+
+banner()
+{
+    cat <<EOF
+
+  民生大莞家 Daguanjia is running.
+
+    portal      http://127.0.0.1:$PORT/
+    API         http://127.0.0.1:$PORT/api/v1/overview
+                http://127.0.0.1:$PORT/api/v1/categories
+                http://127.0.0.1:$PORT/api/v1/calendar/2026
+    health      http://127.0.0.1:$PORT/api/v1/health
+
+    try         curl -s http://127.0.0.1:$PORT/api/v1/districts
+                curl -s -X POST -d '{"from":"2026-09-30","working_days":3}' \\
+                     http://127.0.0.1:$PORT/api/v1/calendar/due
+
+    logs        $VAR/log/
+    data        $VAR/mariadb/   secrets $VAR/secrets/
+    stop        make stop       reload  make reload
+
+EOF
+}
+
+
+print_env()
+{
+    cat <<EOF
+DGJ_ROOT=$ROOT
+DGJ_VAR=$VAR
+DGJ_BASE_URL=http://127.0.0.1:$PORT
+DGJ_PORT=$PORT
+DGJ_DB_PORT=$DB_PORT
+DGJ_DB_SOCKET=$VAR/run/db/mysqld.sock
+DGJ_ADMIN_CNF=$ADMIN_CNF
+DGJ_MIGRATE_CNF=$SECRETS/client-migrate.cnf
+DGJ_APP_CNF=$SECRETS/client-app.cnf
+DGJ_RO_CNF=$SECRETS/client-ro.cnf
+EOF
+}
+
+
+cmd=${1:-}
+
+case "$cmd" in
+start)
+    render
+    start_db
+    bootstrap_db
+    migrate
+    start_fcgi
+    start_nginx
+    ;;
+stop)
+    stop_nginx
+    stop_fcgi
+    stop_db
+    ;;
+restart)
+    sh "$0" stop
+    sh "$0" start
+    ;;
+reload)
+    reload
+    ;;
+reopen)
+    nginx_cmd -s reopen
+    for POOL in $POOLS; do
+        pidf=$VAR/run/fcgi/$POOL.pid
+        pid_alive "$pidf" && kill -USR1 "$(cat "$pidf")"
+    done
+    ;;
+status)
+    status
+    ;;
+banner)
+    banner
+    ;;
+render)
+    render
+    ;;
+backup)
+    render
+    backup
+    ;;
+restore)
+    render
+    restore "${2:-}"
+    ;;
+migrate)
+    migrate
+    ;;
+env)
+    print_env
+    ;;
+start-db)
+    render
+    start_db
+    ;;
+stop-db)
+    stop_db
+    ;;
+start-fcgi)
+    start_fcgi
+    ;;
+stop-fcgi)
+    stop_fcgi
+    ;;
+start-nginx)
+    start_nginx
+    ;;
+stop-nginx)
+    stop_nginx
+    ;;
+*)
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|render|migrate|env|backup|restore FILE" >&2
+    exit 2
+    ;;
+esac
