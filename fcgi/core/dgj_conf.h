@@ -1,0 +1,70 @@
+
+/*
+ * Copyright (C) Daguanjia
+ *
+ * dgj_conf.h: the pool configuration file.  `key = value` lines, `#`
+ * starts a comment line, blank lines are ignored.  An unknown key, a
+ * duplicate key, a bad value or a missing required key is an error
+ * naming file:line, and the process does not start.
+ *
+ *   socket            path of the FastCGI unix socket (required)
+ *   workers           number of worker processes, 1..256 (2)
+ *   max_requests      requests a worker serves before it is recycled (10000)
+ *   max_body          largest request body in bytes, k/m suffix (1m)
+ *   db_socket         MariaDB unix socket (required)
+ *   db_name           database (dgj)
+ *   db_user           account (dgj_app)
+ *   db_password_file  file holding the password, read at load time
+ *   db_connect_timeout, db_read_timeout, db_write_timeout  seconds (3 10 10)
+ *   log_file          path or "stderr" (stderr)
+ *   log_level         error, warn, info, debug (info)
+ *   pid_file          path; none when absent
+ *   routes            route table names separated by spaces, or "all"
+ *   user              account to run as when started as root
+ */
+
+
+#ifndef DGJ_CONF_H
+#define DGJ_CONF_H
+
+
+#include "dgj_core.h"
+
+
+#define DGJ_CONF_PATH   512
+#define DGJ_CONF_NAME   64
+
+
+struct dgj_conf_s {
+    char          socket[108];          /* sizeof(sun_path) */
+    unsigned      workers;
+    unsigned      max_requests;
+    size_t        max_body;
+    char          db_socket[108];
+    char          db_name[DGJ_CONF_NAME];
+    char          db_user[DGJ_CONF_NAME];
+    char          db_password[256];     /* never logged */
+    unsigned      db_connect_timeout;   /* seconds */
+    unsigned      db_read_timeout;
+    unsigned      db_write_timeout;
+    char          log_file[DGJ_CONF_PATH];
+    int           log_level;
+    char          pid_file[DGJ_CONF_PATH];
+    char          routes[DGJ_CONF_PATH];
+    char          user[DGJ_CONF_NAME];
+};
+
+
+/* Fills conf with the defaults above (required keys empty). */
+void dgj_conf_defaults(dgj_conf_t *conf);
+
+/*
+ * Reads path into conf (defaults first).  Returns 0, or -1 with a
+ * one-line message "path:line: reason" in err (errlen bytes, always
+ * NUL-terminated); conf is then unspecified.  No allocation survives.
+ */
+int dgj_conf_load(const char *path, dgj_conf_t *conf, char *err,
+    size_t errlen);
+
+
+#endif /* DGJ_CONF_H */

@@ -1,0 +1,98 @@
+
+/*
+ * Copyright (C) Daguanjia
+ *
+ * dgj_main.c: the dgj-fcgi command line: -c CONFIG runs the pool, -t
+ * tests the configuration, -v prints the version.
+ */
+
+
+#include "dgj_core.h"
+#include "dgj_conf.h"
+#include "dgj_supervisor.h"
+
+#include <unistd.h>
+
+
+static void dgj_main_usage(FILE *f);
+
+
+int
+main(int argc, char **argv)
+{
+    int          c, test, rc;
+    char         err[1024];
+    const char  *path;
+    dgj_conf_t  *conf;
+
+    path = NULL;
+    test = 0;
+
+    while ((c = getopt(argc, argv, "c:tvh")) != -1) {
+        switch (c) {
+
+        case 'c':
+            path = optarg;
+            break;
+
+        case 't':
+            test = 1;
+            break;
+
+        case 'v':
+            printf("dgj-fcgi %s\n", DGJ_VERSION);
+            return 0;
+
+        case 'h':
+            dgj_main_usage(stdout);
+            return 0;
+
+        default:
+            dgj_main_usage(stderr);
+            return 1;
+        }
+    }
+
+    if (path == NULL || optind != argc) {
+        dgj_main_usage(stderr);
+        return 1;
+    }
+
+    conf = malloc(sizeof(dgj_conf_t));
+    if (conf == NULL) {
+        fprintf(stderr, "dgj-fcgi: out of memory\n");
+        return 1;
+    }
+
+    if (dgj_conf_load(path, conf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dgj-fcgi: %s\n", err);
+        free(conf);
+        return 1;
+    }
+
+    if (test) {
+        printf("dgj-fcgi: configuration file %s test is successful\n",
+               path);
+        explicit_bzero(conf, sizeof(dgj_conf_t));
+        free(conf);
+        return 0;
+    }
+
+    rc = dgj_supervisor_run(path, conf);
+
+    explicit_bzero(conf, sizeof(dgj_conf_t));
+    free(conf);
+
+    return rc;
+}
+
+
+static void
+dgj_main_usage(FILE *f)
+{
+    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t]\n"
+               "       dgj-fcgi -v\n"
+               "  -c CONFIG  run the pool described by CONFIG\n"
+               "  -t         test the configuration and exit\n"
+               "  -v         print the version and exit\n");
+}
