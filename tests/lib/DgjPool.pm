@@ -1,0 +1,78 @@
+package DgjPool;
+
+# DgjPool: looks at a running dgj-fcgi pool from a test: its supervisor's
+# pid and its workers' pids, and a load loop run in a child process.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use HTTP::Tiny;
+use Time::HiRes qw(time sleep);
+
+our @EXPORT_OK = qw(supervisor_pid worker_pids start_load finish_load);
+
+
+sub supervisor_pid {
+    my ($pool) = @_;
+
+    my $f = "$ENV{DGJ_VAR}/run/fcgi/" . ($pool // 'main') . '.pid';
+
+    open(my $fh, '<', $f) or return undef;
+    chomp(my $pid = <$fh> // '');
+
+    return $pid =~ /^\d+$/ ? $pid : undef;
+}
+
+
+sub worker_pids {
+    my ($pool) = @_;
+
+    my $sup = supervisor_pid($pool) or return ();
+
+    return sort { $a <=> $b } split ' ', `pgrep -P $sup`;
+}
+
+
+# start_load(URL, SECONDS): a child GETs URL in a loop for SECONDS and
+# writes one status per line to a file; finish_load() returns the statuses.
+sub start_load {
+    my ($url, $seconds) = @_;
+
+    my $file = "$ENV{DGJ_VAR}/load.$$." . int(time() * 1000);
+
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open(my $out, '>', $file) or exit 1;
+        my $http = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
+        my $end = time() + $seconds;
+        my $n = 0;
+        while (time() < $end && $n < 100000) {
+            my $res = $http->get($url);
+            print $out "$res->{status}\n";
+            $n++;
+        }
+        close($out);
+        exit 0;
+    }
+
+    return { pid => $pid, file => $file };
+}
+
+
+sub finish_load {
+    my ($load) = @_;
+
+    waitpid($load->{pid}, 0);
+
+    open(my $fh, '<', $load->{file}) or return ();
+    chomp(my @statuses = <$fh>);
+    close($fh);
+    unlink($load->{file});
+
+    return @statuses;
+}
+
+1;
