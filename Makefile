@@ -21,6 +21,7 @@ endif
 CC ?= cc
 SANITIZE ?=
 PORT ?= 8080
+export PORT
 
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
               -fstack-protector-strong -D_FORTIFY_SOURCE=2

@@ -19,8 +19,10 @@ VAR=${DGJ_VAR:-$ROOT/var}
 PORT=${DGJ_PORT:-${PORT:-8080}}
 DB_PORT=${DGJ_DB_PORT:-3307}
 NGINX_WORKERS=${DGJ_NGINX_WORKERS:-2}
-UPSTREAM_KEEPALIVE=${DGJ_UPSTREAM_KEEPALIVE:-4}
-FCGI_WORKERS=${DGJ_FCGI_WORKERS:-$((NGINX_WORKERS * UPSTREAM_KEEPALIVE + 4))}
+UPSTREAM_KEEPALIVE=${DGJ_UPSTREAM_KEEPALIVE:-16}
+# Workers are bound by CPU and database round trips, not by connections:
+# each holds up to DGJ_FCGI_CONNS kept-alive nginx connections at once.
+FCGI_WORKERS=${DGJ_FCGI_WORKERS:-$(( $(nproc) * 4 ))}
 NGINX_LOG_LEVEL=${DGJ_NGINX_LOG_LEVEL:-notice}
 DB_BUFFER_POOL=${DGJ_DB_BUFFER_POOL:-256M}
 
@@ -151,6 +153,14 @@ render_one()
 render()
 {
     ensure_dirs
+
+    # fcgi/core/dgj_fcgi.h: DGJ_FCGI_CONNS kept connections per worker
+    if [ $((FCGI_WORKERS * 64)) -le $((NGINX_WORKERS * UPSTREAM_KEEPALIVE)) ]
+    then
+        die "$FCGI_WORKERS FastCGI workers hold $((FCGI_WORKERS * 64)) kept" \
+            "connections, not more than nginx keeps idle" \
+            "($NGINX_WORKERS x $UPSTREAM_KEEPALIVE): raise DGJ_FCGI_WORKERS"
+    fi
 
     NGINX_USER_LINE="# nginx workers run as the caller"
     DB_USER_LINE="# mariadbd runs as the caller"

@@ -13,10 +13,18 @@
 #include <fcgiapp.h>
 
 
-struct dgj_fcgi_s {
-    FCGX_Request   req;
+typedef struct {
+    FCGX_Request   req;        /* req.ipcFd >= 0 while nginx keeps it */
     dgj_io_t       io;
-    unsigned       accepted:1;
+} dgj_fcgi_slot_t;
+
+
+struct dgj_fcgi_s {
+    dgj_fcgi_slot_t   slot[DGJ_FCGI_CONNS];
+    dgj_fcgi_slot_t  *current;  /* the accepted request, or NULL */
+    int               listen_fd;
+    unsigned          next;     /* round-robin start for fairness */
+    int               map[DGJ_FCGI_POLL_MAX];  /* poll entry -> slot */
 };
 
 
@@ -35,38 +43,113 @@ dgj_fcgi_init(void)
 dgj_fcgi_t *
 dgj_fcgi_create(int listen_fd)
 {
-    dgj_fcgi_t  *f;
+    unsigned          i;
+    dgj_fcgi_t       *f;
+    dgj_fcgi_slot_t  *s;
 
     f = calloc(1, sizeof(dgj_fcgi_t));
     if (f == NULL) {
         return NULL;
     }
 
-    if (FCGX_InitRequest(&f->req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
-    {
-        free(f);
-        return NULL;
-    }
+    f->listen_fd = listen_fd;
 
-    f->io.param = dgj_fcgi_param;
-    f->io.read = dgj_fcgi_read;
-    f->io.write = dgj_fcgi_write;
-    f->io.data = f;
+    for (i = 0; i < DGJ_FCGI_CONNS; i++) {
+        s = &f->slot[i];
+
+        if (FCGX_InitRequest(&s->req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)
+            != 0)
+        {
+            free(f);
+            return NULL;
+        }
+
+        s->io.param = dgj_fcgi_param;
+        s->io.read = dgj_fcgi_read;
+        s->io.write = dgj_fcgi_write;
+        s->io.data = s;
+    }
 
     return f;
 }
 
 
-int
-dgj_fcgi_accept(dgj_fcgi_t *f)
+nfds_t
+dgj_fcgi_poll_set(dgj_fcgi_t *f, struct pollfd *pfd)
 {
-    int  rc;
+    int       free_slot;
+    nfds_t    n;
+    unsigned  i;
 
+    n = 0;
+    free_slot = -1;
+
+    for (i = 0; i < DGJ_FCGI_CONNS; i++) {
+        if (f->slot[i].req.ipcFd < 0) {
+            if (free_slot < 0) {
+                free_slot = (int) i;
+            }
+
+            continue;
+        }
+
+        pfd[n].fd = f->slot[i].req.ipcFd;
+        pfd[n].events = POLLIN;
+        pfd[n].revents = 0;
+        f->map[n] = (int) i;
+        n++;
+    }
+
+    if (free_slot >= 0) {
+        pfd[n].fd = f->listen_fd;
+        pfd[n].events = POLLIN;
+        pfd[n].revents = 0;
+        f->map[n] = free_slot;
+        n++;
+    }
+
+    return n;
+}
+
+
+int
+dgj_fcgi_accept(dgj_fcgi_t *f, const struct pollfd *pfd, nfds_t n)
+{
+    int               rc;
+    nfds_t            i, k;
+    dgj_fcgi_slot_t  *s;
+
+    if (n == 0) {
+        return -EAGAIN;
+    }
+
+    /* start after the entry served last, so a busy connection cannot
+     * starve the others (or the listener) */
+    for (k = 0; k < n; k++) {
+        i = (f->next + k) % n;
+
+        if (pfd[i].revents != 0) {
+            break;
+        }
+    }
+
+    if (k == n) {
+        return -EAGAIN;
+    }
+
+    f->next = (unsigned) (i + 1);
+    s = &f->slot[f->map[i]];
+
+    /*
+     * On a kept connection this reads the next request; when nginx closed
+     * it, libfcgi closes our end and tries the (non-blocking) listener,
+     * which yields EAGAIN unless a new connection is waiting.
+     */
     errno = 0;
 
-    rc = FCGX_Accept_r(&f->req);
+    rc = FCGX_Accept_r(&s->req);
     if (rc == 0) {
-        f->accepted = 1;
+        f->current = s;
         return 0;
     }
 
@@ -79,27 +162,20 @@ dgj_fcgi_accept(dgj_fcgi_t *f)
 }
 
 
-int
-dgj_fcgi_wait_fd(dgj_fcgi_t *f, int listen_fd)
-{
-    /* libfcgi leaves ipcFd open after FCGX_Finish_r() when kept alive */
-    return (f->req.ipcFd >= 0) ? f->req.ipcFd : listen_fd;
-}
-
-
 const dgj_io_t *
 dgj_fcgi_io(dgj_fcgi_t *f)
 {
-    return &f->io;
+    return &f->current->io;
 }
 
 
 void
 dgj_fcgi_finish(dgj_fcgi_t *f)
 {
-    if (f->accepted) {
-        FCGX_Finish_r(&f->req);
-        f->accepted = 0;
+    /* with FCGI_KEEP_CONN the connection stays open in its slot */
+    if (f->current != NULL) {
+        FCGX_Finish_r(&f->current->req);
+        f->current = NULL;
     }
 }
 
@@ -107,12 +183,18 @@ dgj_fcgi_finish(dgj_fcgi_t *f)
 void
 dgj_fcgi_destroy(dgj_fcgi_t *f)
 {
+    unsigned  i;
+
     if (f == NULL) {
         return;
     }
 
     dgj_fcgi_finish(f);
-    FCGX_Free(&f->req, 0);
+
+    for (i = 0; i < DGJ_FCGI_CONNS; i++) {
+        FCGX_Free(&f->slot[i].req, 1);
+    }
+
     free(f);
 }
 
@@ -120,25 +202,25 @@ dgj_fcgi_destroy(dgj_fcgi_t *f)
 static const char *
 dgj_fcgi_param(void *data, const char *name)
 {
-    dgj_fcgi_t  *f = data;
+    dgj_fcgi_slot_t  *s = data;
 
-    return FCGX_GetParam(name, f->req.envp);
+    return FCGX_GetParam(name, s->req.envp);
 }
 
 
 static ssize_t
 dgj_fcgi_read(void *data, char *buf, size_t n)
 {
-    int          got;
-    dgj_fcgi_t  *f = data;
+    int               got;
+    dgj_fcgi_slot_t  *s = data;
 
     if (n > INT_MAX) {
         n = INT_MAX;
     }
 
-    got = FCGX_GetStr(buf, (int) n, f->req.in);
+    got = FCGX_GetStr(buf, (int) n, s->req.in);
     if (got <= 0) {
-        return FCGX_GetError(f->req.in) != 0 ? -1 : 0;
+        return FCGX_GetError(s->req.in) != 0 ? -1 : 0;
     }
 
     return got;
@@ -148,13 +230,13 @@ dgj_fcgi_read(void *data, char *buf, size_t n)
 static int
 dgj_fcgi_write(void *data, const char *buf, size_t n)
 {
-    int          chunk;
-    dgj_fcgi_t  *f = data;
+    int               chunk;
+    dgj_fcgi_slot_t  *s = data;
 
     while (n > 0) {
         chunk = (n > INT_MAX) ? INT_MAX : (int) n;
 
-        if (FCGX_PutStr(buf, chunk, f->req.out) != chunk) {
+        if (FCGX_PutStr(buf, chunk, s->req.out) != chunk) {
             return -1;
         }
 

@@ -15,8 +15,26 @@
 #include "dgj_core.h"
 #include "dgj_req.h"
 
+#include <poll.h>
+
 
 typedef struct dgj_fcgi_s  dgj_fcgi_t;
+
+
+/*
+ * Connections one worker holds at once.  nginx keeps FastCGI connections
+ * alive (FCGI_KEEP_CONN), and a kept connection carries its next request
+ * on itself; a worker that held only one would sit on it while new
+ * connections queue behind the listener.  So a worker serves requests one
+ * at a time from any of its kept connections and keeps accepting new ones
+ * while it has a free slot.  A pool starves only when nginx can keep more
+ * idle connections (worker_processes x keepalive) than all its workers
+ * hold; conf/stack.sh refuses such a configuration.
+ */
+#define DGJ_FCGI_CONNS  64
+
+/* The poll set a worker waits on: the listener and every kept connection */
+#define DGJ_FCGI_POLL_MAX  (DGJ_FCGI_CONNS + 1)
 
 
 /*
@@ -27,24 +45,26 @@ typedef struct dgj_fcgi_s  dgj_fcgi_t;
 int dgj_fcgi_init(void);
 
 /*
- * A request object accepting on listen_fd with FCGI_FAIL_ACCEPT_ON_INTR.
- * NULL on allocation failure.  Owned by the caller: dgj_fcgi_destroy().
+ * Connection slots accepting on listen_fd (non-blocking) with
+ * FCGI_FAIL_ACCEPT_ON_INTR.  NULL on allocation failure.  Owned by the
+ * caller: dgj_fcgi_destroy().
  */
 dgj_fcgi_t *dgj_fcgi_create(int listen_fd);
 
 /*
- * Accepts the next request.  Returns 0, or a negative errno value:
- * -EINTR (a signal), -EAGAIN (non-blocking socket, another worker took
- * the connection) or another failure.
+ * Fills pfd (DGJ_FCGI_POLL_MAX entries) with what to wait on: every kept
+ * connection, and the listener while a slot is free.  Returns the count.
  */
-int dgj_fcgi_accept(dgj_fcgi_t *f);
+nfds_t dgj_fcgi_poll_set(dgj_fcgi_t *f, struct pollfd *pfd);
 
 /*
- * The descriptor to wait on for the next request: the connection nginx
- * kept alive (FCGI_KEEP_CONN) while there is one, else listen_fd.  A kept
- * connection carries its next request on itself, never on the listener.
+ * Takes the next request from a descriptor that poll() found ready,
+ * round-robin over the connections so none is starved.  Returns 0 with
+ * the request accepted, or a negative errno value: -EAGAIN (nothing to
+ * serve: a kept connection was closed by nginx, or another worker took
+ * the new connection), -EINTR (a signal), or another failure.
  */
-int dgj_fcgi_wait_fd(dgj_fcgi_t *f, int listen_fd);
+int dgj_fcgi_accept(dgj_fcgi_t *f, const struct pollfd *pfd, nfds_t n);
 
 /* The transport of the accepted request; valid until dgj_fcgi_finish(). */
 const dgj_io_t *dgj_fcgi_io(dgj_fcgi_t *f);

@@ -8,8 +8,8 @@
  *
  * SIGTERM is blocked except while the worker waits for a connection in
  * ppoll(), so a request in flight is never interrupted by EINTR and a
- * stop request is seen at once when idle.  The wait is on the connection
- * nginx keeps alive while there is one, else on the listening socket.  The listening socket is
+ * stop request is seen at once when idle.  The wait covers the listening
+ * socket and every connection nginx keeps alive (see dgj_fcgi.h).  The listening socket is
  * non-blocking: when several workers wake for one connection, the
  * losers get EAGAIN and go back to ppoll() with SIGTERM deliverable.
  */
@@ -105,19 +105,18 @@ static int
 dgj_worker_loop(dgj_worker_t *w, const sigset_t *wait_mask)
 {
     int             n, rc;
+    nfds_t          nfds;
     dgj_req_t       r;
-    struct pollfd   pfd;
+    struct pollfd   pfd[DGJ_FCGI_POLL_MAX];
 
     while (!dgj_worker_stopping && w->served < w->conf->max_requests) {
 
         dgj_log_reopen_if_requested();
 
-        pfd.fd = dgj_fcgi_wait_fd(w->fcgi, w->listen_fd);
-        pfd.events = POLLIN;
-        pfd.revents = 0;
+        nfds = dgj_fcgi_poll_set(w->fcgi, pfd);
 
         /* the only place where SIGTERM and SIGUSR1 are delivered */
-        n = ppoll(&pfd, 1, NULL, wait_mask);
+        n = ppoll(pfd, nfds, NULL, wait_mask);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -133,7 +132,7 @@ dgj_worker_loop(dgj_worker_t *w, const sigset_t *wait_mask)
             break;
         }
 
-        rc = dgj_fcgi_accept(w->fcgi);
+        rc = dgj_fcgi_accept(w->fcgi, pfd, nfds);
 
         if (rc == -EAGAIN || rc == -EINTR) {
             continue;

@@ -113,6 +113,21 @@ main(int argc, char **argv)
         }
     }
 
+    /*
+     * A worker whose kept connection was closed under it goes back into a
+     * blocking accept() inside libfcgi, past its stop flag: give the
+     * workers 2 s, then kill what is left.
+     */
+    for (i = 0; i < 200 && waitpid(-1, &status, WNOHANG) >= 0; i++) {
+        usleep(10000);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (workers[i] > 0) {
+            kill(workers[i], SIGKILL);
+        }
+    }
+
     while (wait(&status) > 0) {
         /* reap every worker before the socket goes */
     }

@@ -10,7 +10,8 @@ use Exporter 'import';
 use HTTP::Tiny;
 use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(supervisor_pid worker_pids start_load finish_load);
+our @EXPORT_OK = qw(supervisor_pid worker_pids start_load finish_load
+                    nginx_settled);
 
 
 sub supervisor_pid {
@@ -34,6 +35,19 @@ sub worker_pids {
 }
 
 
+# nginx_settled(): no nginx worker of an earlier configuration is still
+# shutting down after a reload.
+sub nginx_settled {
+    open(my $fh, '<', "$ENV{DGJ_VAR}/run/nginx.pid") or return 0;
+    chomp(my $master = <$fh> // '');
+    return 0 unless $master =~ /^\d+$/;
+
+    my @old = grep { /shutting down/ } `ps --ppid $master -o args=`;
+
+    return @old == 0;
+}
+
+
 # start_load(URL, SECONDS): a child GETs URL in a loop for SECONDS and
 # writes one status per line to a file; finish_load() returns the statuses.
 sub start_load {
@@ -51,7 +65,21 @@ sub start_load {
         my $n = 0;
         while (time() < $end && $n < 100000) {
             my $res = $http->get($url);
-            print $out "$res->{status}\n";
+
+            # Like a browser (RFC 9112 9.3.1): a GET on a reused connection
+            # that the server closed at the same moment is retried once on
+            # a new one.  nginx closes idle client connections on reload.
+            if ($res->{status} == 599
+                && $res->{content} =~ /reset|closed|Unexpected end|pipe/i)
+            {
+                $http = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
+                $res = $http->get($url);
+            }
+
+            my $line = $res->{status};
+            $line .= " $res->{content}" if $res->{status} == 599;
+            $line =~ s/\s+/ /g;
+            print $out "$line\n";
             $n++;
         }
         close($out);
