@@ -9,9 +9,10 @@
  * SIGTERM is blocked except while the worker waits for a connection in
  * ppoll(), so a request in flight is never interrupted by EINTR and a
  * stop request is seen at once when idle.  The wait covers the listening
- * socket and every connection nginx keeps alive (see dgj_fcgi.h).  The listening socket is
- * non-blocking: when several workers wake for one connection, the
- * losers get EAGAIN and go back to ppoll() with SIGTERM deliverable.
+ * socket and every connection nginx keeps alive (see dgj_fcgi.h).  The
+ * listening socket is non-blocking: when several workers wake for one
+ * connection, the losers get EAGAIN and go back to ppoll() with SIGTERM
+ * deliverable.
  */
 
 
