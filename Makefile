@@ -4,7 +4,6 @@
 
 SHELL := /bin/sh
 .DEFAULT_GOAL := all
-.SECONDARY:
 
 # build/config.mk is remade (installing missing packages) when absent or
 # older than configure; make then restarts with it included.  Stopping and
@@ -48,6 +47,14 @@ FCGI_INCS = $(patsubst %/,-I%,$(FCGI_DIRS))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,build/tests/unit/%,$(UNIT_SRCS))
 
+# C tests against the test stack's MariaDB (run by tests/run after start)
+DB_TEST_SRCS = $(wildcard tests/db/test_*.c)
+DB_TEST_BINS = $(patsubst tests/db/%.c,build/tests/db/%,$(DB_TEST_SRCS))
+
+# keep the test objects (made by chained rules) so a rebuild is incremental
+.SECONDARY: $(patsubst tests/%.c,$(OBJDIR)/tests/%.o,$(UNIT_SRCS) \
+                                                     $(DB_TEST_SRCS))
+
 BENCH_BINS = build/bin/dgj-bench-hello
 
 MODULE_SRCS = $(wildcard modules/ngx_http_dgj_module/*)
@@ -64,7 +71,7 @@ all: module fcgi unit npm
 
 fcgi: $(BINDIR)/dgj-fcgi
 module: $(MODULE_SO)
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(DB_TEST_BINS)
 
 # The sanitizer flavour is a separate object tree; the binary is swapped
 # in place, so a SANITIZE=1 build and a normal one never mix objects.
@@ -87,6 +94,15 @@ build/tests/unit/%: $(OBJDIR)/tests/unit/%.o $(FCGI_LIB_OBJS) \
 	$(CC) $(LDFLAGS_SAN) -o $@ $< $(FCGI_LIB_OBJS) $(DEPS_LIBS)
 
 $(OBJDIR)/tests/unit/%.o: tests/unit/%.c tests/unit/testhelp.h $(FCGI_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(FCGI_INCS) -Itests/unit $(DEPS_CFLAGS) -c -o $@ $<
+
+build/tests/db/%: $(OBJDIR)/tests/db/%.o $(FCGI_LIB_OBJS) \
+                  build/.flavour-$(BUILD_FLAVOUR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $< $(FCGI_LIB_OBJS) $(DEPS_LIBS)
+
+$(OBJDIR)/tests/db/%.o: tests/db/%.c tests/unit/testhelp.h $(FCGI_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(FCGI_INCS) -Itests/unit $(DEPS_CFLAGS) -c -o $@ $<
 

@@ -37,6 +37,8 @@ struct dgj_db_s {
     unsigned long       execs;
     unsigned long       drop_before;
     unsigned            in_tx:1;
+    unsigned            tx_lost:1;  /* lost mid-transaction: every call
+                                       fails until rollback */
 };
 
 
@@ -107,6 +109,10 @@ dgj_db_destroy(dgj_db_t *db)
 void
 dgj_db_request_end(dgj_db_t *db)
 {
+    if (db != NULL) {
+        db->tx_lost = 0;
+    }
+
     if (db == NULL || !db->in_tx) {
         return;
     }
@@ -211,6 +217,7 @@ dgj_db_rows_json(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
         case MYSQL_TYPE_LONGLONG:
         case MYSQL_TYPE_YEAR:
             bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            bind[i].is_unsigned = (fields[i].flags & UNSIGNED_FLAG) != 0;
             size = sizeof(int64_t);
             break;
 
@@ -480,6 +487,11 @@ dgj_db_begin(dgj_req_t *r)
         return dgj_req_fail(r, DGJ_ERR_INTERNAL, "no database handle");
     }
 
+    if (db->tx_lost) {
+        return dgj_req_fail(r, DGJ_ERR_DB, "transaction lost, not rolled "
+                            "back");
+    }
+
     if (db->in_tx) {
         return dgj_req_fail(r, DGJ_ERR_INTERNAL, "nested transaction");
     }
@@ -519,6 +531,11 @@ dgj_db_commit(dgj_req_t *r)
     unsigned   err;
     dgj_db_t  *db = r->db;
 
+    if (db != NULL && db->tx_lost) {
+        return dgj_req_fail(r, DGJ_ERR_DB, "transaction lost, nothing "
+                            "committed");
+    }
+
     if (db == NULL || !db->in_tx || db->mysql == NULL) {
         return dgj_req_fail(r, DGJ_ERR_INTERNAL, "commit without begin");
     }
@@ -549,6 +566,10 @@ void
 dgj_db_rollback(dgj_req_t *r)
 {
     dgj_db_t  *db = r->db;
+
+    if (db != NULL) {
+        db->tx_lost = 0;
+    }
 
     if (db == NULL || !db->in_tx) {
         return;
@@ -583,6 +604,16 @@ dgj_db_run(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
 
     if (db == NULL) {
         return dgj_req_fail(r, DGJ_ERR_INTERNAL, "no database handle");
+    }
+
+    /*
+     * After a connection died inside a transaction, a statement run now
+     * would autocommit on a new connection: a partial write.  Refuse until
+     * the handler rolls back.
+     */
+    if (db->tx_lost) {
+        return dgj_req_fail(r, DGJ_ERR_DB, "transaction lost, not rolled "
+                            "back");
     }
 
     bind = NULL;
@@ -649,6 +680,7 @@ dgj_db_run(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
 
             if (db->in_tx) {
                 db->in_tx = 0;
+                db->tx_lost = 1;
                 return dgj_req_fail(r, DGJ_ERR_DB, "connection lost "
                                     "inside a transaction");
             }
@@ -660,7 +692,11 @@ dgj_db_run(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
             return dgj_req_fail(r, DGJ_ERR_DB, "connection lost twice");
         }
 
-        if (err == ER_NEED_REPREPARE && attempt == 0) {
+        /* the table changed under a cached statement (a migration):
+         * prepare it again, once */
+        if ((err == ER_NEED_REPREPARE || err == CR_NEW_STMT_METADATA)
+            && attempt == 0)
+        {
             dgj_db_cache_drop(db, sql);
             continue;
         }
@@ -937,6 +973,13 @@ dgj_db_value(MYSQL_FIELD *f, MYSQL_BIND *b, char *buf, unsigned long len)
     switch (b->buffer_type) {
 
     case MYSQL_TYPE_LONGLONG:
+        if (b->is_unsigned && *(uint64_t *) (void *) buf > INT64_MAX) {
+            /* beyond a JSON integer here: exact digits as a string */
+            snprintf(date, sizeof(date), "%llu",
+                     (unsigned long long) *(uint64_t *) (void *) buf);
+            return json_string(date);
+        }
+
         return json_integer((json_int_t) *(int64_t *) (void *) buf);
 
     case MYSQL_TYPE_DOUBLE:

@@ -128,7 +128,8 @@ dgj_rc_t dgj_db_exec(dgj_req_t *r, const dgj_sql_t *sql,
 
 /*
  * Runs a query and returns its rows as a JSON array of objects keyed by
- * column alias: integers as JSON integers, DECIMAL as numbers, NULL as
+ * column alias: integers as JSON integers (an unsigned BIGINT above
+ * INT64_MAX as a string of its digits), DECIMAL as numbers, NULL as
  * null, DATE as "YYYY-MM-DD", DATETIME as "YYYY-MM-DD HH:MM:SS", other
  * columns as strings (must be UTF-8).  *rows is owned by r->pool: to
  * put it inside another value use json_object_set() (not _new).
@@ -148,8 +149,10 @@ dgj_rc_t dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql,
 /*
  * Transactions: begin turns autocommit off, commit and rollback end the
  * transaction and turn it back on.  A transaction whose connection is
- * lost is over: the statement fails with DGJ_ERR_DB and rollback is a
- * no-op.
+ * lost is over: that statement, and every statement, begin and commit
+ * after it, fails with DGJ_ERR_DB until dgj_db_rollback() (or the end of
+ * the request) -- never does a later statement autocommit on a new
+ * connection as a partial write.
  */
 dgj_rc_t dgj_db_begin(dgj_req_t *r);
 dgj_rc_t dgj_db_commit(dgj_req_t *r);

@@ -22,8 +22,12 @@
 #include <jansson.h>
 
 
-/* compact, UTF-8 kept as is (no \u escapes for Chinese) */
-#define DGJ_JSON_DUMP_FLAGS  (JSON_COMPACT)
+/*
+ * Compact, UTF-8 kept as is (no \u escapes for Chinese).  Reals with 15
+ * significant digits (DBL_DIG): every DECIMAL up to 15 digits, money
+ * included, prints as stored (1234.56, not 1234.5599999999999).
+ */
+#define DGJ_JSON_DUMP_FLAGS  (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 
 /*
