@@ -4,7 +4,8 @@
  *
  * test_db.c: dgj_db against the test stack's MariaDB: binding and the
  * JSON and typed result helpers, error mapping, transactions, reconnects
- * (the DGJ_TEST_DB_DROP_BEFORE hook and a server-side KILL), unreachable
+ * (the DGJ_TEST_DB_DROP_BEFORE hook and a server-side KILL), a lost
+ * transaction refusing every call until it is rolled back, unreachable
  * servers, cached statements across a schema change, log hygiene.
  * Owns the scratch database dgj_ctest_<pid>, dropped before it exits,
  * and its log $DGJ_VAR/log/test_db-<pid>.log.
@@ -47,6 +48,7 @@ typedef struct {
 
 
 static void test_db_rows_json(void);
+static void test_db_unsigned(void);
 static void test_db_typed_row(void);
 static void test_db_conflict(void);
 static void test_db_param_count(void);
@@ -55,6 +57,7 @@ static void test_db_tx(void);
 static void test_db_reconnect(void);
 static void test_db_reconnect_tx(void);
 static void test_db_killed(void);
+static void test_db_tx_lost(void);
 static void test_db_unreachable(void);
 static void test_db_schema_change(void);
 static void test_db_log_clean(void);
@@ -65,6 +68,7 @@ static dgj_req_t *test_db_req(dgj_req_t *r, dgj_pool_t *pool,
     dgj_db_t *db);
 static dgj_rc_t test_db_insert(dgj_req_t *r, const char *code,
     const char *title, const char *note);
+static int test_db_lost_refuses(dgj_db_t *db, const char *code);
 static int64_t test_db_count(dgj_db_t *db, const char *code);
 static int64_t test_db_status(dgj_db_t *db, const char *name);
 static int64_t test_db_conn_id(dgj_db_t *db);
@@ -163,6 +167,13 @@ static const dgj_sql_t  test_db_sql_autocommit = {
     "SELECT @@autocommit"
 };
 
+static const dgj_sql_t  test_db_sql_ubig = {
+    "ctest.ubig",
+    "SELECT id, a, b"
+    "  FROM ubig"
+    " ORDER BY id"
+};
+
 /* distinct addresses, so distinct cache entries */
 static const dgj_sql_t  test_db_sql_many[TEST_DB_MANY] = {
     { "ctest.many", "SELECT ? + 0" },  { "ctest.many", "SELECT ? + 1" },
@@ -195,9 +206,23 @@ static const char  test_db_ddl_items[] =
     " UNIQUE KEY ux_items_code (code)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n";
 
+/* both sides of INT64_MAX, in either column, as literals */
+static const char  test_db_ddl_ubig[] =
+    "CREATE TABLE ubig ("
+    " id INT NOT NULL,"
+    " a BIGINT UNSIGNED NOT NULL,"
+    " b BIGINT UNSIGNED NOT NULL,"
+    " PRIMARY KEY (id)"
+    ") ENGINE=InnoDB;\n"
+    "INSERT INTO ubig (id, a, b) VALUES"
+    " (1, 18446744073709551615, 5),"
+    " (2, 5, 18446744073709551615),"
+    " (3, 9223372036854775807, 9223372036854775808);\n";
+
 
 static const test_db_case_t  my_tests[] = {
     { "rows_json: types and NULL", test_db_rows_json },
+    { "rows_json: unsigned BIGINT", test_db_unsigned },
     { "dgj_db_row: typed outputs", test_db_typed_row },
     { "duplicate key", test_db_conflict },
     { "parameter count", test_db_param_count },
@@ -206,6 +231,8 @@ static const test_db_case_t  my_tests[] = {
     { "reconnect outside a transaction", test_db_reconnect },
     { "connection lost inside a transaction", test_db_reconnect_tx },
     { "connection killed by the server", test_db_killed },
+    { "a lost transaction refuses every call until cleared",
+      test_db_tx_lost },
     { "unreachable server", test_db_unreachable },
     { "cached statements and a schema change", test_db_schema_change },
     { "log carries no bound values", test_db_log_clean },
@@ -475,6 +502,67 @@ test_db_rows_json(void)
     n = test_db_count(test_db_obs, NULL);
     test_cond("db-1.16: autocommit: the rows are visible to another "
               "connection", n == 4);
+}
+
+
+/*
+ * An unsigned BIGINT above INT64_MAX has no JSON integer here: it comes
+ * back as a string of its exact digits, smaller values as integers.
+ */
+static void
+test_db_unsigned(void)
+{
+    int         ok;
+    char       *s;
+    size_t      len;
+    json_t     *rows, *r1, *r2, *r3;
+    dgj_rc_t    rc;
+    dgj_req_t   r;
+
+    ok = (test_db_admin_in(test_db_ddl_ubig) == 0);
+
+    test_db_req(&r, test_db_pool, test_db_main);
+    rows = NULL;
+    rc = ok ? dgj_db_rows_json(&r, &test_db_sql_ubig, DGJ_NOARGS, &rows)
+            : DGJ_ERR_INTERNAL;
+    test_db_diag(&r, rc);
+    s = (rc == DGJ_OK) ? dgj_json_dump(&r, rows, &len) : NULL;
+    printf("#   %s\n", s != NULL ? s : "(no rows)");
+
+    r1 = (rc == DGJ_OK) ? json_array_get(rows, 0) : NULL;
+    r2 = (rc == DGJ_OK) ? json_array_get(rows, 1) : NULL;
+    r3 = (rc == DGJ_OK) ? json_array_get(rows, 2) : NULL;
+
+    test_cond("db-1.17: unsigned BIGINT 18446744073709551615 is the string "
+              "of its digits, 5 the integer 5",
+              ok && rc == DGJ_OK && json_array_size(rows) == 3
+              && r1 != NULL
+              && test_db_json_str_is(r1, "a", "18446744073709551615")
+              && json_is_integer(json_object_get(r1, "b"))
+              && json_integer_value(json_object_get(r1, "b")) == 5
+              && s != NULL
+              && strstr(s, "{\"id\":1,\"a\":\"18446744073709551615\","
+                           "\"b\":5}") != NULL);
+
+    /* the same bound buffers, the values swapped between the columns */
+    test_cond("db-1.18: either column, row after row, converts by value",
+              r2 != NULL
+              && json_is_integer(json_object_get(r2, "a"))
+              && json_integer_value(json_object_get(r2, "a")) == 5
+              && test_db_json_str_is(r2, "b", "18446744073709551615")
+              && s != NULL
+              && strstr(s, "{\"id\":2,\"a\":5,"
+                           "\"b\":\"18446744073709551615\"}") != NULL);
+
+    test_cond("db-1.19: INT64_MAX stays an integer, INT64_MAX + 1 is a "
+              "string",
+              r3 != NULL
+              && json_is_integer(json_object_get(r3, "a"))
+              && json_integer_value(json_object_get(r3, "a")) == INT64_MAX
+              && test_db_json_str_is(r3, "b", "9223372036854775808")
+              && s != NULL
+              && strstr(s, "{\"id\":3,\"a\":9223372036854775807,"
+                           "\"b\":\"9223372036854775808\"}") != NULL);
 }
 
 
@@ -941,6 +1029,176 @@ test_db_killed(void)
 
 
 /*
+ * begin, A, the connection lost at B, C, commit -- all in one handler
+ * request (a fresh dgj_req_t per step only to read each message; no
+ * dgj_db_request_end() until the step that clears the loss).  B, C and
+ * the commit fail with DGJ_ERR_DB and nothing is written; the handle
+ * works again only after dgj_db_rollback() (drop hook) or
+ * dgj_db_request_end() (server-side KILL).
+ */
+static void
+test_db_tx_lost(void)
+{
+    char        sql[64];
+    int64_t     cid1, cid2, ac;
+    dgj_db_t   *db;
+    dgj_rc_t    rc, rcb, rcc;
+    dgj_req_t   r;
+
+    /* executions: 1 conn id, 2 A, 3 B (dropped before) */
+    db = test_db_handle(&test_db_conf, "3");
+    if (db == NULL) {
+        test_cond("db-7.14: a handle with the drop hook is created", 0);
+        return;
+    }
+
+    cid1 = test_db_conn_id(db);
+
+    test_db_req(&r, test_db_pool, db);
+    rc = dgj_db_begin(&r);
+    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txl-a", "A", NULL);
+    test_db_diag(&r, rc);
+    test_cond("db-7.14: begin and A succeed on a hooked handle",
+              cid1 > 0 && rc == DGJ_OK);
+
+    test_db_req(&r, test_db_pool, db);
+    rcb = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txl-b", "B", NULL);
+    test_cond("db-7.15: B, on the dropped connection, is DGJ_ERR_DB",
+              rcb == DGJ_ERR_DB
+              && strstr(r.err, "inside a transaction") != NULL);
+
+    test_db_req(&r, test_db_pool, db);
+    rcc = test_db_insert(&r, "txl-c", "C", NULL);
+    test_cond("db-7.16: C is DGJ_ERR_DB and no partial write: not visible "
+              "to another connection",
+              rcc == DGJ_ERR_DB && strstr(r.err, "transaction lost") != NULL
+              && test_db_count(test_db_obs, "txl-c") == 0);
+
+    test_cond("db-7.17: rows_json, row and begin are DGJ_ERR_DB too",
+              test_db_lost_refuses(db, "txl-c"));
+
+    test_db_req(&r, test_db_pool, db);
+    rc = dgj_db_commit(&r);
+    test_db_diag(&r, rc);
+    test_cond("db-7.18: commit is DGJ_ERR_DB, not DGJ_ERR_INTERNAL",
+              rc == DGJ_ERR_DB);
+
+    test_cond("db-7.19: A (nor B, nor C) is visible to another connection",
+              test_db_count(test_db_obs, "txl-a") == 0
+              && test_db_count(test_db_obs, "txl-b") == 0
+              && test_db_count(test_db_obs, "txl-c") == 0);
+
+    dgj_db_rollback(&r);
+
+    test_db_req(&r, test_db_pool, db);
+    rc = test_db_insert(&r, "txl-d", "D", NULL);
+    test_db_diag(&r, rc);
+    cid2 = test_db_conn_id(db);
+    test_db_req(&r, test_db_pool, db);
+    ac = -1;
+    rc = (rc != DGJ_OK) ? rc
+         : dgj_db_row(&r, &test_db_sql_autocommit, DGJ_NOARGS,
+                      DGJ_OUTS(DGJ_OUT_I64(&ac)));
+    test_db_diag(&r, rc);
+    printf("#   connection %lld then %lld\n",
+           (long long) cid1, (long long) cid2);
+    test_cond("db-7.20: after dgj_db_rollback a statement succeeds on a new "
+              "connection, in autocommit",
+              rc == DGJ_OK && ac == 1 && cid2 > 0 && cid2 != cid1
+              && test_db_count(test_db_obs, "txl-d") == 1
+              && test_db_count(test_db_obs, "txl-a") == 0);
+
+    test_db_req(&r, test_db_pool, db);
+    rc = dgj_db_begin(&r);
+    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txl-e", "E", NULL);
+    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
+    test_db_diag(&r, rc);
+    test_cond("db-7.21: and a new begin / commit works",
+              rc == DGJ_OK && test_db_count(test_db_obs, "txl-e") == 1);
+
+    dgj_db_request_end(db);
+    dgj_db_destroy(db);
+
+    /* the same, the server killing the connection between A and B */
+    db = test_db_handle(&test_db_conf, NULL);
+    if (db == NULL) {
+        test_cond("db-7.22: a second handle is created", 0);
+        return;
+    }
+
+    cid1 = test_db_conn_id(db);
+
+    test_db_req(&r, test_db_pool, db);
+    rc = dgj_db_begin(&r);
+    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txk-a", "A", NULL);
+    test_db_diag(&r, rc);
+
+    snprintf(sql, sizeof(sql), "KILL %lld;\n", (long long) cid1);
+    rc = (rc != DGJ_OK) ? rc
+         : (test_db_admin(sql) == 0) ? DGJ_OK : DGJ_ERR_INTERNAL;
+    test_cond("db-7.22: begin and A succeed, then the server kills the "
+              "connection", cid1 > 0 && rc == DGJ_OK);
+
+    test_db_req(&r, test_db_pool, db);
+    rcb = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txk-b", "B", NULL);
+    test_cond("db-7.23: B, on the killed connection, is DGJ_ERR_DB",
+              rcb == DGJ_ERR_DB
+              && strstr(r.err, "inside a transaction") != NULL);
+
+    test_db_req(&r, test_db_pool, db);
+    rcc = test_db_insert(&r, "txk-c", "C", NULL);
+    test_cond("db-7.24: C is DGJ_ERR_DB and not visible; rows_json, row "
+              "and begin are DGJ_ERR_DB too",
+              rcc == DGJ_ERR_DB && strstr(r.err, "transaction lost") != NULL
+              && test_db_count(test_db_obs, "txk-c") == 0
+              && test_db_lost_refuses(db, "txk-c"));
+
+    test_db_req(&r, test_db_pool, db);
+    rc = dgj_db_commit(&r);
+    test_db_diag(&r, rc);
+    test_cond("db-7.25: commit is DGJ_ERR_DB, not DGJ_ERR_INTERNAL",
+              rc == DGJ_ERR_DB);
+
+    test_cond("db-7.26: A (nor B, nor C) is visible to another connection",
+              test_db_count(test_db_obs, "txk-a") == 0
+              && test_db_count(test_db_obs, "txk-b") == 0
+              && test_db_count(test_db_obs, "txk-c") == 0);
+
+    /* the handler returned without rolling back: the worker clears it */
+    dgj_db_request_end(db);
+
+    test_db_req(&r, test_db_pool, db);
+    rc = test_db_insert(&r, "txk-d", "D", NULL);
+    test_db_diag(&r, rc);
+    cid2 = test_db_conn_id(db);
+    test_db_req(&r, test_db_pool, db);
+    ac = -1;
+    rc = (rc != DGJ_OK) ? rc
+         : dgj_db_row(&r, &test_db_sql_autocommit, DGJ_NOARGS,
+                      DGJ_OUTS(DGJ_OUT_I64(&ac)));
+    test_db_diag(&r, rc);
+    printf("#   connection %lld then %lld\n",
+           (long long) cid1, (long long) cid2);
+    test_cond("db-7.27: after dgj_db_request_end a statement succeeds on a "
+              "new connection, in autocommit",
+              rc == DGJ_OK && ac == 1 && cid2 > 0 && cid2 != cid1
+              && test_db_count(test_db_obs, "txk-d") == 1
+              && test_db_count(test_db_obs, "txk-a") == 0);
+
+    test_db_req(&r, test_db_pool, db);
+    rc = dgj_db_begin(&r);
+    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txk-e", "E", NULL);
+    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
+    test_db_diag(&r, rc);
+    test_cond("db-7.28: and a new begin / commit works",
+              rc == DGJ_OK && test_db_count(test_db_obs, "txk-e") == 1);
+
+    dgj_db_request_end(db);
+    dgj_db_destroy(db);
+}
+
+
+/*
  * Migrations run while workers keep their statement caches: a cached
  * statement must follow the table, not fail until the worker recycles.
  */
@@ -1268,6 +1526,44 @@ test_db_insert(dgj_req_t *r, const char *code, const char *title,
                                 DGJ_STR("2026-01-01 00:00:00"),
                                 DGJ_STR(note)),
                        NULL, NULL);
+}
+
+
+/*
+ * 1 when, with db's transaction lost, rows_json, row and begin each fail
+ * with DGJ_ERR_DB ("transaction lost") without reaching the server.
+ */
+static int
+test_db_lost_refuses(dgj_db_t *db, const char *code)
+{
+    int         ok;
+    json_t     *rows;
+    int64_t     n;
+    dgj_rc_t    rc;
+    dgj_req_t   r;
+
+    test_db_req(&r, test_db_aux_pool, db);
+    rows = NULL;
+    rc = dgj_db_rows_json(&r, &test_db_sql_get, DGJ_ARGS(DGJ_STR(code)),
+                          &rows);
+    ok = (rc == DGJ_ERR_DB && rows == NULL
+          && strstr(r.err, "transaction lost") != NULL);
+    printf("#   rows_json while lost: rc %d (%s)\n", rc, r.err);
+
+    test_db_req(&r, test_db_aux_pool, db);
+    n = -1;
+    rc = dgj_db_row(&r, &test_db_sql_count_code, DGJ_ARGS(DGJ_STR(code)),
+                    DGJ_OUTS(DGJ_OUT_I64(&n)));
+    ok &= (rc == DGJ_ERR_DB && n == -1
+           && strstr(r.err, "transaction lost") != NULL);
+    printf("#   row while lost: rc %d (%s)\n", rc, r.err);
+
+    test_db_req(&r, test_db_aux_pool, db);
+    rc = dgj_db_begin(&r);
+    ok &= (rc == DGJ_ERR_DB && strstr(r.err, "transaction lost") != NULL);
+    printf("#   begin while lost: rc %d (%s)\n", rc, r.err);
+
+    return ok;
 }
 
 
