@@ -169,7 +169,11 @@ render()
     if [ "$(id -u)" = 0 ]; then
         NGINX_USER_LINE="user $WEB_USER;"
         DB_USER_LINE="user = $DB_USER"
-        FCGI_USER_LINE="user = $WEB_USER"
+        # a pool started by its own user has no privileges to drop
+        # (dgj-fcgi refuses to "drop" to root)
+        if [ "$WEB_USER" != "$(id -un)" ]; then
+            FCGI_USER_LINE="user = $WEB_USER"
+        fi
     fi
 
     render_one "$ROOT/conf/my.cnf.in" "$CONF/my.cnf"

@@ -352,6 +352,14 @@ dgj_sup_drop(dgj_sup_t *s)
         return -1;
     }
 
+    /* "dropping" to root would keep every privilege: say so at start */
+    if (pw->pw_uid == 0) {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "user \"%s\" is root: leave "
+                "\"user\" unset to run as the starting user",
+                s->conf->user);
+        return -1;
+    }
+
     if (geteuid() != 0) {
         if (pw->pw_uid != geteuid()) {
             dgj_log(DGJ_LOG_WARN, "supervisor", "not root: cannot switch "
