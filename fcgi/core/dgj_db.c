@@ -48,6 +48,15 @@ typedef enum {
 } dgj_db_store_t;
 
 
+/* The output side of one fetch, allocated from r->pool */
+typedef struct {
+    MYSQL_BIND     *bind;
+    char          **bufs;
+    unsigned long  *lens;
+    my_bool        *nulls;
+} dgj_db_result_t;
+
+
 static dgj_rc_t dgj_db_run(dgj_req_t *r, const dgj_sql_t *sql,
     const dgj_arg_t *args, size_t nargs, dgj_db_store_t store,
     MYSQL_STMT **out);
@@ -66,6 +75,10 @@ static dgj_rc_t dgj_db_error(dgj_req_t *r, const dgj_sql_t *sql,
 static json_t *dgj_db_value(MYSQL_FIELD *f, MYSQL_BIND *b, char *buf,
     unsigned long len);
 static void dgj_db_maybe_drop(dgj_db_t *db);
+static dgj_rc_t dgj_db_result_alloc(dgj_req_t *r, size_t n,
+    dgj_db_result_t *res);
+static dgj_rc_t dgj_db_fetch(dgj_req_t *r, const dgj_sql_t *sql,
+    MYSQL_STMT *stmt);
 
 
 dgj_db_t *
@@ -161,17 +174,15 @@ dgj_rc_t
 dgj_db_rows_json(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
     size_t nargs, json_t **rows)
 {
-    int             frc;
-    char          **bufs;
-    json_t         *arr, *row, *v;
-    size_t          i, ncols, size;
-    dgj_rc_t        rc;
-    MYSQL_RES      *meta;
-    MYSQL_BIND     *bind;
-    MYSQL_STMT     *stmt;
-    MYSQL_FIELD    *fields;
-    unsigned long  *lens;
-    my_bool        *nulls;
+    char             **bufs;
+    json_t            *arr, *row, *v;
+    size_t             i, ncols, size;
+    dgj_rc_t           rc;
+    MYSQL_RES         *meta;
+    MYSQL_BIND        *bind;
+    MYSQL_STMT        *stmt;
+    MYSQL_FIELD       *fields;
+    dgj_db_result_t    res;
 
     meta = NULL;
 
@@ -196,15 +207,13 @@ dgj_db_rows_json(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
         goto done;
     }
 
-    bind = dgj_pcalloc(r->pool, ncols * sizeof(MYSQL_BIND));
-    bufs = dgj_pcalloc(r->pool, ncols * sizeof(char *));
-    lens = dgj_pcalloc(r->pool, ncols * sizeof(unsigned long));
-    nulls = dgj_pcalloc(r->pool, ncols * sizeof(my_bool));
-
-    if (bind == NULL || bufs == NULL || lens == NULL || nulls == NULL) {
-        rc = dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for rows");
+    rc = dgj_db_result_alloc(r, ncols, &res);
+    if (rc != DGJ_OK) {
         goto done;
     }
+
+    bind = res.bind;
+    bufs = res.bufs;
 
     for (i = 0; i < ncols; i++) {
 
@@ -249,8 +258,6 @@ dgj_db_rows_json(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
 
         bind[i].buffer = bufs[i];
         bind[i].buffer_length = size;
-        bind[i].length = &lens[i];
-        bind[i].is_null = &nulls[i];
     }
 
     if (mysql_stmt_bind_result(stmt, bind) != 0) {
@@ -260,21 +267,13 @@ dgj_db_rows_json(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
     }
 
     for ( ;; ) {
-        frc = mysql_stmt_fetch(stmt);
+        rc = dgj_db_fetch(r, sql, stmt);
 
-        if (frc == MYSQL_NO_DATA) {
+        if (rc == DGJ_ERR_NOT_FOUND) {
             break;
         }
 
-        if (frc == MYSQL_DATA_TRUNCATED) {
-            rc = dgj_req_fail(r, DGJ_ERR_INTERNAL, "%s: data truncated",
-                              sql->name);
-            goto done;
-        }
-
-        if (frc != 0) {
-            rc = dgj_db_error(r, sql, mysql_stmt_errno(stmt),
-                              mysql_stmt_sqlstate(stmt));
+        if (rc != DGJ_OK) {
             goto done;
         }
 
@@ -285,11 +284,12 @@ dgj_db_rows_json(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
         }
 
         for (i = 0; i < ncols; i++) {
-            if (nulls[i]) {
+            if (res.nulls[i]) {
                 v = json_null();
 
             } else {
-                v = dgj_db_value(&fields[i], &bind[i], bufs[i], lens[i]);
+                v = dgj_db_value(&fields[i], &bind[i], bufs[i],
+                                 res.lens[i]);
                 if (v == NULL) {
                     rc = dgj_req_fail(r, DGJ_ERR_INTERNAL,
                                       "%s: column %s cannot be converted",
@@ -329,16 +329,14 @@ dgj_rc_t
 dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
     size_t nargs, const dgj_out_t *outs, size_t nouts)
 {
-    int             frc;
-    char          **bufs;
-    size_t          i, size;
-    dgj_rc_t        rc;
-    MYSQL_RES      *meta;
-    MYSQL_BIND     *bind;
-    MYSQL_STMT     *stmt;
-    MYSQL_FIELD    *fields;
-    unsigned long  *lens;
-    my_bool        *nulls;
+    char             **bufs;
+    size_t             i, size;
+    dgj_rc_t           rc;
+    MYSQL_RES         *meta;
+    MYSQL_BIND        *bind;
+    MYSQL_STMT        *stmt;
+    MYSQL_FIELD       *fields;
+    dgj_db_result_t    res;
 
     meta = NULL;
 
@@ -357,19 +355,15 @@ dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
 
     fields = mysql_fetch_fields(meta);
 
-    bind = dgj_pcalloc(r->pool, nouts * sizeof(MYSQL_BIND));
-    bufs = dgj_pcalloc(r->pool, nouts * sizeof(char *));
-    lens = dgj_pcalloc(r->pool, nouts * sizeof(unsigned long));
-    nulls = dgj_pcalloc(r->pool, nouts * sizeof(my_bool));
-
-    if (bind == NULL || bufs == NULL || lens == NULL || nulls == NULL) {
-        rc = dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for a row");
+    rc = dgj_db_result_alloc(r, nouts, &res);
+    if (rc != DGJ_OK) {
         goto done;
     }
 
+    bind = res.bind;
+    bufs = res.bufs;
+
     for (i = 0; i < nouts; i++) {
-        bind[i].length = &lens[i];
-        bind[i].is_null = &nulls[i];
 
         switch (outs[i].type) {
 
@@ -408,22 +402,8 @@ dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
         goto done;
     }
 
-    frc = mysql_stmt_fetch(stmt);
-
-    if (frc == MYSQL_NO_DATA) {
-        rc = DGJ_ERR_NOT_FOUND;
-        goto done;
-    }
-
-    if (frc == MYSQL_DATA_TRUNCATED) {
-        rc = dgj_req_fail(r, DGJ_ERR_INTERNAL, "%s: data truncated",
-                          sql->name);
-        goto done;
-    }
-
-    if (frc != 0) {
-        rc = dgj_db_error(r, sql, mysql_stmt_errno(stmt),
-                          mysql_stmt_sqlstate(stmt));
+    rc = dgj_db_fetch(r, sql, stmt);
+    if (rc != DGJ_OK) {
         goto done;
     }
 
@@ -431,14 +411,14 @@ dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
         switch (outs[i].type) {
 
         case DGJ_OUT_I64:
-            if (nulls[i]) {
+            if (res.nulls[i]) {
                 *outs[i].p.i64 = 0;
             }
 
             break;
 
         case DGJ_OUT_F64:
-            if (nulls[i]) {
+            if (res.nulls[i]) {
                 *outs[i].p.f64 = 0.0;
             }
 
@@ -447,8 +427,8 @@ dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
         case DGJ_OUT_STR:
             *outs[i].p.str = NULL;
 
-            if (!nulls[i]) {
-                bufs[i][lens[i]] = '\0';
+            if (!res.nulls[i]) {
+                bufs[i][res.lens[i]] = '\0';
                 *outs[i].p.str = bufs[i];
             }
 
@@ -1031,4 +1011,60 @@ dgj_db_maybe_drop(dgj_db_t *db)
                 "before execution %lu", db->execs);
         shutdown(mysql_get_socket(db->mysql), SHUT_RDWR);
     }
+}
+
+
+/* Output arrays for n columns, each bound to its length and NULL flag */
+static dgj_rc_t
+dgj_db_result_alloc(dgj_req_t *r, size_t n, dgj_db_result_t *res)
+{
+    size_t  i;
+
+    res->bind = dgj_pcalloc(r->pool, n * sizeof(MYSQL_BIND));
+    res->bufs = dgj_pcalloc(r->pool, n * sizeof(char *));
+    res->lens = dgj_pcalloc(r->pool, n * sizeof(unsigned long));
+    res->nulls = dgj_pcalloc(r->pool, n * sizeof(my_bool));
+
+    if (res->bind == NULL || res->bufs == NULL || res->lens == NULL
+        || res->nulls == NULL)
+    {
+        return dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for a result");
+    }
+
+    for (i = 0; i < n; i++) {
+        res->bind[i].length = &res->lens[i];
+        res->bind[i].is_null = &res->nulls[i];
+    }
+
+    return DGJ_OK;
+}
+
+
+/*
+ * Fetches the next row into the bound buffers: DGJ_OK, DGJ_ERR_NOT_FOUND
+ * past the last row (no message recorded), or a failure.  Truncation
+ * means a buffer was sized wrong: a bug, never silently cut data.
+ */
+static dgj_rc_t
+dgj_db_fetch(dgj_req_t *r, const dgj_sql_t *sql, MYSQL_STMT *stmt)
+{
+    int  frc;
+
+    frc = mysql_stmt_fetch(stmt);
+
+    if (frc == 0) {
+        return DGJ_OK;
+    }
+
+    if (frc == MYSQL_NO_DATA) {
+        return DGJ_ERR_NOT_FOUND;
+    }
+
+    if (frc == MYSQL_DATA_TRUNCATED) {
+        return dgj_req_fail(r, DGJ_ERR_INTERNAL, "%s: data truncated",
+                            sql->name);
+    }
+
+    return dgj_db_error(r, sql, mysql_stmt_errno(stmt),
+                        mysql_stmt_sqlstate(stmt));
 }
