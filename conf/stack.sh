@@ -221,6 +221,18 @@ wait_gone()
 }
 
 
+# stop_pidfile LABEL PIDFILE SIGNAL SECONDS: signal, wait, then SIGKILL
+stop_pidfile()
+{
+    pid_alive "$2" || return 0
+
+    pid=$(cat "$2")
+    say "stopping $1 (pid $pid)"
+    kill -"$3" "$pid"
+    wait_gone "$pid" "$4" || { kill -KILL "$pid" 2>/dev/null || true; }
+}
+
+
 db_ping()
 {
     mariadb-admin --defaults-file="$ADMIN_CNF" --connect-timeout=2 \
@@ -262,14 +274,7 @@ start_db()
 
 stop_db()
 {
-    pidf=$VAR/run/db/mariadbd.pid
-
-    pid_alive "$pidf" || return 0
-
-    pid=$(cat "$pidf")
-    say "stopping MariaDB (pid $pid)"
-    kill -TERM "$pid"
-    wait_gone "$pid" 60 || { kill -KILL "$pid" 2>/dev/null || true; }
+    stop_pidfile MariaDB "$VAR/run/db/mariadbd.pid" TERM 60
 }
 
 
@@ -335,14 +340,7 @@ start_fcgi()
 stop_fcgi()
 {
     for POOL in $POOLS; do
-        pidf=$VAR/run/fcgi/$POOL.pid
-
-        pid_alive "$pidf" || continue
-
-        pid=$(cat "$pidf")
-        say "stopping FastCGI pool $POOL (pid $pid)"
-        kill -TERM "$pid"
-        wait_gone "$pid" 20 || { kill -KILL "$pid" 2>/dev/null || true; }
+        stop_pidfile "FastCGI pool $POOL" "$VAR/run/fcgi/$POOL.pid" TERM 20
     done
 }
 
@@ -370,14 +368,8 @@ start_nginx()
 
 stop_nginx()
 {
-    pidf=$VAR/run/nginx.pid
-
-    pid_alive "$pidf" || return 0
-
-    pid=$(cat "$pidf")
-    say "stopping nginx (pid $pid)"
-    nginx_cmd -s quit
-    wait_gone "$pid" 20 || { kill -KILL "$pid" 2>/dev/null || true; }
+    # QUIT: graceful, workers finish the requests in hand
+    stop_pidfile nginx "$VAR/run/nginx.pid" QUIT 20
 }
 
 
