@@ -33,6 +33,12 @@ is(scalar @deaths, 0,
    'logs-1.2: no worker crashed or failed (only the SIGKILL of the fault test)')
     or diag(join "\n", @deaths);
 
+my @refused = ($fcgi =~ /^.*reload failed.*$/mg);
+is(scalar @refused, 0,
+   'logs-1.3: every pool reload was taken (none refused, e.g. for an '
+   . 'unreadable password file after dropping privileges)')
+    or diag(join "\n", @refused);
+
 my @alerts = ($nginx =~ /^.*\[(?:alert|crit|emerg)\].*$/mg);
 is(scalar @alerts, 0, 'logs-2.1: nginx logged no alert, crit or emerg')
     or diag(join "\n", @alerts[0 .. ($#alerts < 4 ? $#alerts : 4)]);
