@@ -100,4 +100,13 @@ my $found = DgjTest::wait_until(3, sub {
 });
 ok($found, 'err-4.2: the worker log line carries the request id');
 
+my $access = "$ENV{DGJ_VAR}/log/nginx/access.log";
+$found = DgjTest::wait_until(3, sub {
+    open(my $fh, '<', $access) or return 0;
+    local $/;
+    my $text = <$fh>;
+    return $text =~ /"request_id":"$rid".*"status":404/;
+});
+ok($found, 'err-4.3: the access log line carries the same request id');
+
 done_testing();
