@@ -65,7 +65,7 @@ NGX_SO_NAME = $(firstword $(shell sed -n 's/^ *ngx_module_name="\(.*\)"$$/\1/p' 
                   modules/ngx_http_dgj_module/config))
 
 .PHONY: all fcgi module unit npm run stop reload status test bench style \
-        clean distclean rotate-logs backup restore
+        clean distclean rotate-logs backup restore upgrade
 
 all: module fcgi unit npm
 
@@ -109,7 +109,7 @@ $(OBJDIR)/tests/db/%.o: tests/db/%.c tests/unit/testhelp.h $(FCGI_HDRS)
 # The module is built in a private copy of Debian's nginx source tree,
 # configured with the packaged binary's own flags plus our addon, so the .so
 # carries the same compatibility signature as /usr/sbin/nginx.
-$(NGX_BUILD)/Makefile: build/config.mk modules/ngx_http_dgj_module/config
+$(NGX_BUILD)/objs/Makefile: build/config.mk modules/ngx_http_dgj_module/config
 	rm -rf $(NGX_BUILD)
 	mkdir -p build
 	cp -a $(NGINX_SRC) $(NGX_BUILD)
@@ -118,11 +118,14 @@ $(NGX_BUILD)/Makefile: build/config.mk modules/ngx_http_dgj_module/config
 	    > $(DGJ_ROOT)/build/nginx-configure.log 2>&1 \
 	  || { tail -20 $(DGJ_ROOT)/build/nginx-configure.log; exit 1; }
 
-$(MODULE_SO): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
+# Installed by rename, never copied over: a running nginx has the old file
+# mapped, and rewriting it in place would crash it at the next reload.
+$(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules \
 	    CFLAGS="$$(sed -n 's/^CFLAGS = //p' $(NGX_BUILD)/objs/Makefile) -Werror"
 	@mkdir -p $(dir $@)
-	cp $(NGX_BUILD)/objs/$(NGX_SO_NAME).so $@
+	cp $(NGX_BUILD)/objs/$(NGX_SO_NAME).so $@.tmp
+	mv -f $@.tmp $@
 
 # Test tools from npm (playwright-core), pinned by package-lock.json.
 npm: node_modules/.package-lock.json
@@ -144,6 +147,9 @@ stop:
 
 reload: all
 	sh conf/stack.sh reload
+
+upgrade: all
+	sh conf/stack.sh upgrade
 
 status:
 	sh conf/stack.sh status

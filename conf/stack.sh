@@ -4,7 +4,7 @@
 # the dgj-fcgi pools, nginx) living under one var directory.  `make run`
 # uses var/ on port 8080; the tests use build/test/var on free ports.
 #
-#   sh conf/stack.sh start|stop|restart|reload|reopen|status|banner
+#   sh conf/stack.sh start|stop|restart|reload|upgrade|reopen|status|banner
 #   sh conf/stack.sh start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx
 #   sh conf/stack.sh backup | restore FILE | render | migrate | env
 #
@@ -356,13 +356,25 @@ start_nginx()
     [ -f "$ROOT/build/modules/ngx_http_dgj_module.so" ] \
         || die "the dgj nginx module is not built (run make)"
 
+    nginx_cmd -t -q || die "nginx -t failed for $CONF/nginx.conf"
+
+    # already running: take the configuration just rendered (e.g. another
+    # PORT), gracefully
     if pid_alive "$VAR/run/nginx.pid"; then
-        return 0
+        nginx_cmd -s reload
+    else
+        say "starting nginx on http://127.0.0.1:$PORT/"
+        nginx_cmd
     fi
 
-    nginx_cmd -t -q || die "nginx -t failed for $CONF/nginx.conf"
-    say "starting nginx on http://127.0.0.1:$PORT/"
-    nginx_cmd
+    # the master returns (or reloads) before it listens: wait up to 10 s
+    perl -MIO::Socket::INET -e '
+        for (1 .. 100) {
+            exit 0 if IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+                                            PeerPort => $ARGV[0]);
+            select(undef, undef, undef, 0.1);
+        }
+        exit 1;' "$PORT" || die "nginx does not answer on 127.0.0.1:$PORT"
 }
 
 
@@ -370,6 +382,48 @@ stop_nginx()
 {
     # QUIT: graceful, workers finish the requests in hand
     stop_pidfile nginx "$VAR/run/nginx.pid" QUIT 20
+}
+
+
+# nginx's own binary upgrade: USR2 starts a new master from the binary and
+# modules now on disk (a reload would keep the loaded module: dlopen()
+# reuses a library already loaded under the same path), sharing the
+# listening sockets; QUIT then retires the old master gracefully.
+upgrade_nginx()
+{
+    pidf=$VAR/run/nginx.pid
+
+    pid_alive "$pidf" || die "nginx is not running"
+    nginx_cmd -t -q || die "nginx -t failed; the running nginx is untouched"
+
+    old=$(cat "$pidf")
+    say "upgrading nginx (old master $old)"
+    kill -USR2 "$old"
+
+    n=0
+    until [ -s "$pidf.oldbin" ] && [ -s "$pidf" ] \
+          && [ "$(cat "$pidf")" != "$old" ] && pid_alive "$pidf"
+    do
+        n=$((n + 1))
+        if [ "$n" -gt 100 ]; then
+            die "the new nginx master did not start; the old one serves on"
+        fi
+        sleep 0.1
+    done
+
+    new=$(cat "$pidf")
+
+    # the new master's workers must be up before the old master goes
+    n=0
+    until [ -n "$(pgrep -P "$new")" ]; do
+        n=$((n + 1))
+        [ "$n" -le 100 ] || die "the new nginx master $new has no workers"
+        sleep 0.1
+    done
+
+    say "new nginx master $new runs; retiring $old"
+    kill -QUIT "$old"
+    wait_gone "$old" 30 || die "the old nginx master $old did not exit"
 }
 
 
@@ -538,6 +592,10 @@ restart)
 reload)
     reload
     ;;
+upgrade)
+    render
+    upgrade_nginx
+    ;;
 reopen)
     nginx_cmd -s reopen
     for POOL in $POOLS; do
@@ -588,7 +646,7 @@ stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|render|migrate|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|render|migrate|env|backup|restore FILE" >&2
     exit 2
     ;;
 esac
