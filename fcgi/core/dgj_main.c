@@ -78,7 +78,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    rc = dgj_supervisor_run(path, conf);
+    rc = dgj_supervisor_run(path, conf, argv);
 
     explicit_bzero(conf, sizeof(dgj_conf_t));
     free(conf);

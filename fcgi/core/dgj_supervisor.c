@@ -5,8 +5,11 @@
  * dgj_supervisor.c: the supervisor process (see dgj_supervisor.h): the
  * unix socket (mode 0660, stale file removed), the pid file, dropping
  * to `user`, forking and reaping workers, restart backoff, rolling
- * reload on SIGHUP and graceful stop on SIGTERM.  Signals are taken
- * synchronously with sigtimedwait(), so no state is touched by handlers.
+ * reload on SIGHUP, graceful stop on SIGTERM and the live binary
+ * upgrade of SIGUSR2 (both sides: the old supervisor that forks the
+ * heir, and the heir that adopts the socket and retires its parent).
+ * Signals are taken synchronously with sigtimedwait(), so no state is
+ * touched by handlers.
  */
 
 
@@ -33,6 +36,10 @@
 #define DGJ_SUP_BACKOFF_FIRST  100       /* ms */
 #define DGJ_SUP_BACKOFF_MAX    30000     /* ms */
 #define DGJ_SUP_TICK           1000      /* ms, longest sleep */
+#define DGJ_SUP_READY          500       /* ms a heir's workers must live */
+#define DGJ_SUP_TAKEOVER_WAIT  10000     /* ms for a heir's workers */
+#define DGJ_SUP_ENV_FD         "DGJ_LISTEN_FD"
+#define DGJ_SUP_ENV_OLD        "DGJ_OLD_SUPERVISOR"
 
 
 typedef struct {
@@ -53,12 +60,19 @@ typedef struct {
 typedef struct {
     const char          *conf_path;
     dgj_conf_t          *conf;
+    char *const         *argv;
+    char                 exe[PATH_MAX];  /* "" when it cannot be known */
     int                  fd;
+    int                  status;         /* exit status */
     pid_t                self;
     unsigned             gen;
     pid_t                recycling;      /* old worker being replaced */
     int64_t              recycle_retry;  /* ms, after a failed fork */
+    pid_t                heir;           /* upgrade started by SIGUSR2 */
+    pid_t                predecessor;    /* supervisor to retire, if heir */
+    int64_t              takeover_by;    /* ms, deadline for our workers */
     unsigned             stopping:1;
+    unsigned             handed_over:1;  /* SIGQUIT: files stay */
     unsigned             socket_made:1;
     unsigned             pid_made:1;
     dgj_sup_slot_t       slots[DGJ_SUP_MAX_WORKERS];
@@ -68,7 +82,9 @@ typedef struct {
 
 
 static int dgj_sup_listen(dgj_sup_t *s);
+static int dgj_sup_inherit(dgj_sup_t *s, const char *env_fd);
 static int dgj_sup_pid_file(dgj_sup_t *s);
+static int dgj_sup_pid_file_ours(dgj_sup_t *s);
 static int dgj_sup_drop(dgj_sup_t *s);
 static pid_t dgj_sup_spawn(dgj_sup_t *s, size_t i);
 static void dgj_sup_reap(dgj_sup_t *s);
@@ -77,6 +93,9 @@ static void dgj_sup_start_due(dgj_sup_t *s);
 static void dgj_sup_recycle(dgj_sup_t *s);
 static void dgj_sup_retire(dgj_sup_t *s, pid_t pid);
 static void dgj_sup_reload(dgj_sup_t *s);
+static void dgj_sup_upgrade(dgj_sup_t *s);
+static void dgj_sup_heir_exited(dgj_sup_t *s, int status);
+static void dgj_sup_take_over(dgj_sup_t *s);
 static void dgj_sup_stop(dgj_sup_t *s);
 static void dgj_sup_signal_all(dgj_sup_t *s, int signo);
 static size_t dgj_sup_alive(dgj_sup_t *s);
@@ -87,9 +106,10 @@ static int64_t dgj_sup_now(void);
 
 
 int
-dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
+dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf,
+    char *const argv[])
 {
-    int               signo;
+    int               signo, status;
     int64_t           wait;
     sigset_t          set;
     dgj_sup_t        *s;
@@ -105,9 +125,20 @@ dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
 
     s->conf_path = conf_path;
     s->conf = conf;
+    s->argv = argv;
     s->fd = -1;
     s->self = getpid();
     s->gen = 1;
+
+    /*
+     * Resolved now: once `make` replaces the file, /proc/self/exe names
+     * the deleted old inode, and the path is what an upgrade must run.
+     */
+    if (realpath("/proc/self/exe", s->exe) == NULL
+        && realpath(argv[0], s->exe) == NULL)
+    {
+        s->exe[0] = '\0';
+    }
 
     if (dgj_log_open(conf->log_file) != 0) {
         fprintf(stderr, "dgj-fcgi: cannot open log \"%s\": %s\n",
@@ -125,6 +156,8 @@ dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGQUIT);
 
     memset(&sa, 0, sizeof(struct sigaction));
     sa.sa_handler = dgj_sup_on_chld;
@@ -144,8 +177,14 @@ dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
         return 1;
     }
 
+    if (s->exe[0] == '\0') {
+        dgj_log(DGJ_LOG_WARN, "supervisor", "cannot resolve the binary's "
+                "path: SIGUSR2 upgrades are disabled");
+    }
+
     dgj_log(DGJ_LOG_INFO, "supervisor", "dgj-fcgi %s started on %s with "
-            "%u workers", DGJ_VERSION, conf->socket, conf->workers);
+            "%u workers%s", DGJ_VERSION, conf->socket, conf->workers,
+            s->predecessor ? " (upgrade: socket inherited)" : "");
 
     for ( ;; ) {
         dgj_sup_reap(s);
@@ -156,6 +195,11 @@ dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
 
         dgj_sup_start_due(s);
         dgj_sup_recycle(s);
+        dgj_sup_take_over(s);
+
+        if (s->stopping) {
+            break;
+        }
 
         wait = dgj_sup_timeout(s);
         ts.tv_sec = (time_t) (wait / 1000);
@@ -170,6 +214,24 @@ dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
             dgj_log(DGJ_LOG_INFO, "supervisor", "signal %d: stopping",
                     signo);
             s->stopping = 1;
+
+            /* an heir that has not taken over leaves the files alone */
+            if (s->heir != 0) {
+                kill(s->heir, SIGTERM);
+            }
+
+            break;
+
+        case SIGQUIT:
+            dgj_log(DGJ_LOG_INFO, "supervisor", "signal %d from pid %ld: "
+                    "handing over, the socket file stays", signo,
+                    (long) info.si_pid);
+            s->stopping = 1;
+            s->handed_over = 1;
+            break;
+
+        case SIGUSR2:
+            dgj_sup_upgrade(s);
             break;
 
         case SIGHUP:
@@ -193,9 +255,11 @@ dgj_supervisor_run(const char *conf_path, dgj_conf_t *conf)
 
     dgj_log(DGJ_LOG_INFO, "supervisor", "stopped");
 
+    status = s->status;
+
     free(s);
 
-    return 0;
+    return status;
 }
 
 
@@ -205,7 +269,13 @@ dgj_sup_listen(dgj_sup_t *s)
     int                 fd, flags;
     mode_t              old;
     struct stat         st;
+    const char         *env;
     struct sockaddr_un  sa;
+
+    env = getenv(DGJ_SUP_ENV_FD);
+    if (env != NULL) {
+        return dgj_sup_inherit(s, env);
+    }
 
     memset(&sa, 0, sizeof(struct sockaddr_un));
     sa.sun_family = AF_UNIX;
@@ -295,6 +365,106 @@ dgj_sup_listen(dgj_sup_t *s)
 }
 
 
+/*
+ * The heir's side of an upgrade: adopt the socket our parent passed,
+ * after checking it is what the configuration names.  The files stay
+ * the old supervisor's until dgj_sup_take_over().
+ */
+static int
+dgj_sup_inherit(dgj_sup_t *s, const char *env_fd)
+{
+    int                 fd, on, type, flags;
+    long                n, old;
+    char               *end;
+    socklen_t           len;
+    const char         *env_old;
+    struct stat         st;
+    struct sockaddr_un  sa;
+
+    env_old = getenv(DGJ_SUP_ENV_OLD);
+
+    errno = 0;
+    n = strtol(env_fd, &end, 10);
+
+    if (errno != 0 || end == env_fd || *end != '\0' || n < 0
+        || n > INT_MAX)
+    {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: %s=\"%s\" is not "
+                "a descriptor", DGJ_SUP_ENV_FD, env_fd);
+        return -1;
+    }
+
+    fd = (int) n;
+
+    old = 0;
+    if (env_old != NULL) {
+        errno = 0;
+        old = strtol(env_old, &end, 10);
+        if (errno != 0 || end == env_old || *end != '\0') {
+            old = 0;
+        }
+    }
+
+    /* the pid we will SIGQUIT must be the process that forked us */
+    if (old <= 1 || (pid_t) old != getppid()) {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: %s=\"%s\" is not "
+                "our parent (%ld)", DGJ_SUP_ENV_OLD,
+                env_old ? env_old : "", (long) getppid());
+        return -1;
+    }
+
+    on = 0;
+    type = 0;
+    memset(&sa, 0, sizeof(struct sockaddr_un));
+
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)
+        || (len = sizeof(on),
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0)
+        || !on
+        || (len = sizeof(type),
+            getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        || type != SOCK_STREAM
+        || (len = sizeof(sa),
+            getsockname(fd, (struct sockaddr *) &sa, &len) != 0)
+        || sa.sun_family != AF_UNIX)
+    {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: descriptor %d is "
+                "not a listening unix stream socket", fd);
+        return -1;
+    }
+
+    if (strncmp(sa.sun_path, s->conf->socket, sizeof(sa.sun_path)) != 0) {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: the inherited "
+                "socket is %.*s, the configuration says %s: the socket "
+                "changes only on restart", (int) sizeof(sa.sun_path),
+                sa.sun_path, s->conf->socket);
+        return -1;
+    }
+
+    /* see dgj_sup_listen(); O_NONBLOCK is shared with the old pool */
+    flags = fcntl(fd, F_GETFL);
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || flags == -1
+        || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+    {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "fcntl failed: %s",
+                strerror(errno));
+        return -1;
+    }
+
+    unsetenv(DGJ_SUP_ENV_FD);
+    unsetenv(DGJ_SUP_ENV_OLD);
+
+    s->fd = fd;
+    s->predecessor = (pid_t) old;
+    s->takeover_by = dgj_sup_now() + DGJ_SUP_TAKEOVER_WAIT;
+
+    dgj_log(DGJ_LOG_INFO, "supervisor", "upgrade: adopted %s (descriptor "
+            "%d) from supervisor %ld", s->conf->socket, fd, old);
+
+    return 0;
+}
+
+
 static int
 dgj_sup_pid_file(dgj_sup_t *s)
 {
@@ -313,7 +483,8 @@ dgj_sup_pid_file(dgj_sup_t *s)
         return -1;
     }
 
-    s->pid_made = 1;
+    /* an heir owns the file only once it has taken over */
+    s->pid_made = (s->predecessor == 0);
 
     n = snprintf(buf, sizeof(buf), "%ld\n", (long) s->self);
 
@@ -327,6 +498,32 @@ dgj_sup_pid_file(dgj_sup_t *s)
     close(fd);
 
     return 0;
+}
+
+
+/* after SIGQUIT: is the pid file still ours, not our heir's? */
+static int
+dgj_sup_pid_file_ours(dgj_sup_t *s)
+{
+    int      fd;
+    char     buf[32];
+    ssize_t  n;
+
+    fd = open(s->conf->pid_file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return 0;
+    }
+
+    buf[n] = '\0';
+
+    return strtol(buf, NULL, 10) == (long) s->self;
 }
 
 
@@ -464,6 +661,11 @@ dgj_sup_exited(dgj_sup_t *s, pid_t pid, int status)
     int64_t          now, lived, delay;
     dgj_sup_slot_t  *slot;
 
+    if (pid == s->heir) {
+        dgj_sup_heir_exited(s, status);
+        return;
+    }
+
     if (WIFEXITED(status)) {
         dgj_log(WEXITSTATUS(status) == 0 ? DGJ_LOG_INFO : DGJ_LOG_ERROR,
                 "supervisor", "worker %ld exited with status %d",
@@ -501,6 +703,18 @@ dgj_sup_exited(dgj_sup_t *s, pid_t pid, int status)
     slot->pid = 0;
 
     if (s->stopping) {
+        return;
+    }
+
+    /* a new binary whose workers fail must not replace the old one */
+    if (s->predecessor != 0 && !(WIFEXITED(status)
+                                 && WEXITSTATUS(status) == 0))
+    {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: worker %ld failed "
+                "at start: supervisor %ld keeps the pool", (long) pid,
+                (long) s->predecessor);
+        s->stopping = 1;
+        s->status = 1;
         return;
     }
 
@@ -669,6 +883,150 @@ dgj_sup_reload(dgj_sup_t *s)
 }
 
 
+/* SIGUSR2: start the heir; see dgj_supervisor.h */
+static void
+dgj_sup_upgrade(dgj_sup_t *s)
+{
+    char   buf[32];
+    pid_t  pid;
+
+    if (s->heir != 0 || s->predecessor != 0) {
+        dgj_log(DGJ_LOG_WARN, "supervisor", "upgrade: one is already in "
+                "progress (pid %ld): ignored",
+                (long) (s->heir ? s->heir : s->self));
+        return;
+    }
+
+    if (s->exe[0] == '\0') {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: the binary's path "
+                "is unknown");
+        return;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: fork failed: %s",
+                strerror(errno));
+        return;
+    }
+
+    if (pid == 0) {
+        /*
+         * The signal mask survives execv(): signals sent before the heir
+         * installs its own handling stay pending instead of killing it.
+         */
+        snprintf(buf, sizeof(buf), "%d", s->fd);
+
+        if (fcntl(s->fd, F_SETFD, 0) == -1
+            || setenv(DGJ_SUP_ENV_FD, buf, 1) != 0
+            || snprintf(buf, sizeof(buf), "%ld", (long) s->self) < 0
+            || setenv(DGJ_SUP_ENV_OLD, buf, 1) != 0)
+        {
+            dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: cannot pass "
+                    "the socket: %s", strerror(errno));
+            _exit(1);
+        }
+
+        execv(s->exe, s->argv);
+
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: execv %s failed: %s",
+                s->exe, strerror(errno));
+        _exit(127);
+    }
+
+    s->heir = pid;
+
+    dgj_log(DGJ_LOG_INFO, "supervisor", "upgrade: started %s as pid %ld",
+            s->exe, (long) pid);
+}
+
+
+static void
+dgj_sup_heir_exited(dgj_sup_t *s, int status)
+{
+    pid_t  pid;
+
+    pid = s->heir;
+    s->heir = 0;
+
+    if (s->handed_over) {
+        dgj_log(DGJ_LOG_WARN, "supervisor", "upgrade: new supervisor %ld "
+                "exited after taking over", (long) pid);
+        return;
+    }
+
+    if (WIFSIGNALED(status)) {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade failed: new "
+                "supervisor %ld killed by signal %d; this one keeps "
+                "serving", (long) pid, WTERMSIG(status));
+
+    } else {
+        dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade failed: new "
+                "supervisor %ld exited with status %d before taking over "
+                "(its reason is logged above or in the .out file); this "
+                "one keeps serving", (long) pid, WEXITSTATUS(status));
+    }
+
+    /* the heir may have written its pid there already */
+    if (s->conf->pid_file[0] != '\0') {
+        (void) dgj_sup_pid_file(s);
+    }
+}
+
+
+/*
+ * The heir's side: once every worker has lived DGJ_SUP_READY ms, tell
+ * the predecessor to retire and take the files over.
+ */
+static void
+dgj_sup_take_over(dgj_sup_t *s)
+{
+    size_t   i;
+    int64_t  now;
+
+    if (s->predecessor == 0 || s->stopping) {
+        return;
+    }
+
+    now = dgj_sup_now();
+
+    for (i = 0; i < s->conf->workers; i++) {
+        if (s->slots[i].pid == 0
+            || now - s->slots[i].started < DGJ_SUP_READY)
+        {
+            break;
+        }
+    }
+
+    if (i < s->conf->workers) {
+        if (now >= s->takeover_by) {
+            dgj_log(DGJ_LOG_ERROR, "supervisor", "upgrade: workers not up "
+                    "in %d ms: supervisor %ld keeps the pool",
+                    DGJ_SUP_TAKEOVER_WAIT, (long) s->predecessor);
+            s->stopping = 1;
+            s->status = 1;
+        }
+
+        return;
+    }
+
+    if (kill(s->predecessor, SIGQUIT) != 0) {
+        dgj_log(DGJ_LOG_WARN, "supervisor", "upgrade: cannot signal "
+                "supervisor %ld: %s", (long) s->predecessor,
+                strerror(errno));
+    }
+
+    dgj_log(DGJ_LOG_INFO, "supervisor", "upgrade: %u workers up, "
+            "supervisor %ld told to retire", s->conf->workers,
+            (long) s->predecessor);
+
+    s->predecessor = 0;
+    s->socket_made = 1;
+    s->pid_made = (s->conf->pid_file[0] != '\0');
+}
+
+
 static void
 dgj_sup_stop(dgj_sup_t *s)
 {
@@ -764,7 +1122,9 @@ dgj_sup_timeout(dgj_sup_t *s)
     int64_t  now, wait;
 
     now = dgj_sup_now();
-    wait = DGJ_SUP_TICK;
+
+    /* an heir checks often whether its workers are up */
+    wait = s->predecessor ? DGJ_SUP_READY / 5 : DGJ_SUP_TICK;
 
     for (i = 0; i < s->conf->workers; i++) {
         if (s->slots[i].pid == 0 && s->slots[i].restart_at - now < wait) {
@@ -791,6 +1151,12 @@ dgj_sup_cleanup(dgj_sup_t *s)
     if (s->fd != -1) {
         close(s->fd);
         s->fd = -1;
+    }
+
+    /* after a hand-over the socket file is the heir's, as its pid file */
+    if (s->handed_over) {
+        s->socket_made = 0;
+        s->pid_made = s->pid_made && dgj_sup_pid_file_ours(s);
     }
 
     if (s->socket_made && unlink(s->conf->socket) != 0) {
