@@ -449,6 +449,71 @@ reload()
 }
 
 
+# running PID: alive and not a zombie (an exited supervisor whose parent,
+# here often a pid 1 that never reaps, has not collected it)
+running()
+{
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    case "$st" in
+    Z*) return 1 ;;
+    esac
+}
+
+
+# Live binary upgrade of the pools (SIGUSR2, see fcgi/core/dgj_supervisor.h):
+# the rebuilt $FCGI checks the config, each supervisor execs it with the
+# listening socket, and we wait until the pid file names a new supervisor
+# whose workers run and the old one is gone.  The socket never disappears.
+upgrade_fcgi()
+{
+    [ -x "$FCGI" ] || die "$FCGI is not built (run make)"
+
+    for POOL in $POOLS; do
+        cf=$CONF/fcgi-$POOL.conf
+        pidf=$VAR/run/fcgi/$POOL.pid
+        log=$VAR/log/fcgi/$POOL.log
+
+        pid_alive "$pidf" || die "FastCGI pool $POOL is not running"
+        old=$(cat "$pidf")
+
+        "$FCGI" -t -c "$cf" >/dev/null \
+            || die "the new $FCGI rejects $cf; pool $POOL (pid $old) keeps" \
+                   "running the old binary"
+
+        want=$(sed -n 's/^workers *= *\([0-9]*\).*/\1/p' "$cf")
+        seen=$(wc -c < "$log" 2>/dev/null || echo 0)
+
+        say "upgrading FastCGI pool $POOL (pid $old) to $FCGI"
+        kill -USR2 "$old"
+
+        n=0
+        while :; do
+            new=$(cat "$pidf" 2>/dev/null || true)
+            if [ -n "$new" ] && [ "$new" != "$old" ] && running "$new" \
+               && ! running "$old" \
+               && [ "$(pgrep -c -P "$new")" -ge "${want:-1}" ]
+            then
+                break
+            fi
+
+            why=$(tail -c +"$((seen + 1))" "$log" 2>/dev/null \
+                  | grep -m 1 'upgrade failed' || true)
+            [ -z "$why" ] || die "pool $POOL (pid $old) keeps serving the" \
+                                 "old binary: ${why#* upgrade failed: }" \
+                                 "(see $log)"
+
+            n=$((n + 1))
+            [ "$n" -le 150 ] || die "pool $POOL was not upgraded in 15 s" \
+                                    "(pid file: ${new:-none}, old $old);" \
+                                    "see $log"
+            sleep 0.1
+        done
+
+        say "FastCGI pool $POOL upgraded (pid $old -> $new)"
+    done
+}
+
+
 # Online backup: one consistent InnoDB snapshot of the dgj database (no
 # lock on running transactions), gzipped, with its SHA-256 beside it.
 backup()
@@ -594,6 +659,7 @@ reload)
     ;;
 upgrade)
     render
+    upgrade_fcgi
     upgrade_nginx
     ;;
 reopen)
