@@ -2,8 +2,8 @@
 
 # logs_clean.t: runs last.  After every suite has driven the stack, its logs
 # show no sanitizer report, no worker death other than the one killed on
-# purpose, and no nginx alert: a failure hidden behind a retry still fails
-# the run.
+# purpose (and the one broken upgrade of upgrade_fcgi.t), and no nginx
+# alert: a failure hidden behind a retry still fails the run.
 
 use strict;
 use warnings;
@@ -29,6 +29,12 @@ unlike($fcgi, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
 
 my @deaths = grep { !/killed by signal 9\b/ }
              ($fcgi =~ /^.*(?:killed by signal|exited with status [1-9]).*$/mg);
+
+# upgrade_fcgi.t installs, once, a "new binary" that exits 1 at start
+my $broken = 0;
+@deaths = grep {
+    !(/upgrade failed: new supervisor \d+ exited with status 1 / && !$broken++)
+} @deaths;
 is(scalar @deaths, 0,
    'logs-1.2: no worker crashed or failed (only the SIGKILL of the fault test)')
     or diag(join "\n", @deaths);
