@@ -203,9 +203,20 @@ render()
 }
 
 
+# running PID: alive and not a zombie (an exited supervisor whose parent,
+# here often a pid 1 that never reaps, has not collected it)
+running()
+{
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    case "$st" in
+    Z*) return 1 ;;
+    esac
+}
+
+
 pid_alive()
 {
-    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+    [ -s "$1" ] && running "$(cat "$1")"
 }
 
 
@@ -213,7 +224,7 @@ wait_gone()
 {
     # $1 pid, $2 seconds
     n=0
-    while kill -0 "$1" 2>/dev/null; do
+    while running "$1"; do
         n=$((n + 1))
         [ "$n" -le $(($2 * 10)) ] || return 1
         sleep 0.1
@@ -446,17 +457,6 @@ reload()
             kill -HUP "$(cat "$pidf")"
         fi
     done
-}
-
-
-# running PID: alive and not a zombie (an exited supervisor whose parent,
-# here often a pid 1 that never reaps, has not collected it)
-running()
-{
-    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    case "$st" in
-    Z*) return 1 ;;
-    esac
 }
 
 
