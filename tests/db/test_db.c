@@ -46,6 +46,32 @@ typedef struct {
     void       (*run)(void);
 } test_db_case_t;
 
+/* the outputs of ctest.row */
+typedef struct {
+    int64_t      id;
+    int64_t      qty;
+    double       amount;
+    const char  *title;
+    const char  *day;
+    const char  *note;
+} test_db_item_t;
+
+/* how test_db_tx_lost_run() loses the transaction and clears the loss */
+typedef struct {
+    const char  *drop_before;   /* the hook's value; NULL: a server KILL */
+    int          by_rollback;   /* dgj_db_rollback(), else request_end */
+    const char  *code[5];       /* the rows A to E */
+    const char  *no_handle;     /* the checks' ids and texts, in order */
+    const char  *begun;
+    const char  *b_fails;
+    const char  *c_fails;
+    const char  *refuses;       /* NULL: checked within c_fails */
+    const char  *commit;
+    const char  *none_seen;
+    const char  *cleared;
+    const char  *again;
+} test_db_lost_t;
+
 
 static void test_db_rows_json(void);
 static void test_db_unsigned(void);
@@ -58,6 +84,7 @@ static void test_db_reconnect(void);
 static void test_db_reconnect_tx(void);
 static void test_db_killed(void);
 static void test_db_tx_lost(void);
+static int test_db_tx_lost_run(const test_db_lost_t *how);
 static void test_db_unreachable(void);
 static void test_db_schema_change(void);
 static void test_db_log_clean(void);
@@ -68,8 +95,21 @@ static dgj_req_t *test_db_req(dgj_req_t *r, dgj_pool_t *pool,
     dgj_db_t *db);
 static dgj_rc_t test_db_insert(dgj_req_t *r, const char *code,
     const char *title, const char *note);
+static dgj_rc_t test_db_item(dgj_req_t *r, const char *code,
+    test_db_item_t *it);
+static json_t *test_db_first_row(dgj_req_t *r, const dgj_sql_t *sql,
+    const dgj_arg_t *args, size_t nargs);
+static dgj_rc_t test_db_timed_count(dgj_db_t *db, double *secs);
+static dgj_rc_t test_db_begin_insert(dgj_req_t *r, const char *code,
+    const char *title);
+static dgj_rc_t test_db_insert_tx(dgj_req_t *r, const char *code,
+    const char *title);
+static dgj_rc_t test_db_kill(int64_t cid);
 static int test_db_lost_refuses(dgj_db_t *db, const char *code);
+static int64_t test_db_i64(dgj_db_t *db, const dgj_sql_t *sql,
+    const dgj_arg_t *args, size_t nargs);
 static int64_t test_db_count(dgj_db_t *db, const char *code);
+static int64_t test_db_seen(const char *code);
 static int64_t test_db_status(dgj_db_t *db, const char *name);
 static int64_t test_db_conn_id(dgj_db_t *db);
 static dgj_db_t *test_db_handle(const dgj_conf_t *conf,
@@ -220,6 +260,47 @@ static const char  test_db_ddl_ubig[] =
     " (3, 9223372036854775807, 9223372036854775808);\n";
 
 
+/* the drop hook loses it, the handler's dgj_db_rollback() clears it */
+static const test_db_lost_t  test_db_lost_hook = {
+    /* executions: 1 conn id, 2 A, 3 B (dropped before) */
+    .drop_before = "3",
+    .by_rollback = 1,
+    .code = { "txl-a", "txl-b", "txl-c", "txl-d", "txl-e" },
+    .no_handle = "db-7.14: a handle with the drop hook is created",
+    .begun = "db-7.14: begin and A succeed on a hooked handle",
+    .b_fails = "db-7.15: B, on the dropped connection, is DGJ_ERR_DB",
+    .c_fails = "db-7.16: C is DGJ_ERR_DB and no partial write: not visible "
+               "to another connection",
+    .refuses = "db-7.17: rows_json, row and begin are DGJ_ERR_DB too",
+    .commit = "db-7.18: commit is DGJ_ERR_DB, not DGJ_ERR_INTERNAL",
+    .none_seen = "db-7.19: A (nor B, nor C) is visible to another "
+                 "connection",
+    .cleared = "db-7.20: after dgj_db_rollback a statement succeeds on a "
+               "new connection, in autocommit",
+    .again = "db-7.21: and a new begin / commit works"
+};
+
+/* the server kills it between A and B, dgj_db_request_end() clears it */
+static const test_db_lost_t  test_db_lost_kill = {
+    .drop_before = NULL,
+    .by_rollback = 0,
+    .code = { "txk-a", "txk-b", "txk-c", "txk-d", "txk-e" },
+    .no_handle = "db-7.22: a second handle is created",
+    .begun = "db-7.22: begin and A succeed, then the server kills the "
+             "connection",
+    .b_fails = "db-7.23: B, on the killed connection, is DGJ_ERR_DB",
+    .c_fails = "db-7.24: C is DGJ_ERR_DB and not visible; rows_json, row "
+               "and begin are DGJ_ERR_DB too",
+    .refuses = NULL,
+    .commit = "db-7.25: commit is DGJ_ERR_DB, not DGJ_ERR_INTERNAL",
+    .none_seen = "db-7.26: A (nor B, nor C) is visible to another "
+                 "connection",
+    .cleared = "db-7.27: after dgj_db_request_end a statement succeeds on "
+               "a new connection, in autocommit",
+    .again = "db-7.28: and a new begin / commit works"
+};
+
+
 static const test_db_case_t  my_tests[] = {
     { "rows_json: types and NULL", test_db_rows_json },
     { "rows_json: unsigned BIGINT", test_db_unsigned },
@@ -295,7 +376,7 @@ main(void)
     test_cond("db-0.3: dgj_db connects as root over the socket",
               test_db_main != NULL && test_db_obs != NULL
               && test_db_count(test_db_main, NULL) == 0
-              && test_db_count(test_db_obs, NULL) == 0);
+              && test_db_seen(NULL) == 0);
     if (dgj_test_failed > 0) {
         goto done;
     }
@@ -460,13 +541,9 @@ test_db_rows_json(void)
               && json_array_size(rows) == 0);
 
     /* SUM(INT) is DECIMAL(n,0): analytics totals must stay integers */
-    test_db_req(&r, test_db_pool, test_db_main);
-    rows = NULL;
-    rc = dgj_db_rows_json(&r, &test_db_sql_sums,
-                          DGJ_ARGS(DGJ_STR("row-full"), DGJ_STR("row-null")),
-                          &rows);
-    test_db_diag(&r, rc);
-    row = (rc == DGJ_OK) ? json_array_get(rows, 0) : NULL;
+    row = test_db_first_row(&r, &test_db_sql_sums,
+                            DGJ_ARGS(DGJ_STR("row-full"),
+                                     DGJ_STR("row-null")));
     test_cond("db-1.14: SUM of an INT column is a JSON integer",
               row != NULL && json_is_integer(json_object_get(row, "qty_sum"))
               && json_integer_value(json_object_get(row, "qty_sum")) == -42
@@ -499,7 +576,7 @@ test_db_rows_json(void)
     test_cond("db-1.15: a 1800-byte title after a short one is not cut",
               v != NULL && strcmp(v, long_title) == 0);
 
-    n = test_db_count(test_db_obs, NULL);
+    n = test_db_seen(NULL);
     test_cond("db-1.16: autocommit: the rows are visible to another "
               "connection", n == 4);
 }
@@ -569,64 +646,53 @@ test_db_unsigned(void)
 static void
 test_db_typed_row(void)
 {
-    double        amount;
-    int64_t       id, qty, note_i;
-    dgj_rc_t      rc;
-    dgj_req_t     r;
-    const char   *title, *day, *note;
+    int64_t          note_i;
+    dgj_rc_t         rc;
+    dgj_req_t        r;
+    const char      *title;
+    test_db_item_t   it;
 
-    test_db_req(&r, test_db_pool, test_db_main);
-    id = -1;
-    qty = 0;
-    amount = 0;
-    title = NULL;
-    day = NULL;
-    note = "not set";
-    rc = dgj_db_row(&r, &test_db_sql_row, DGJ_ARGS(DGJ_STR("row-full")),
-                    DGJ_OUTS(DGJ_OUT_I64(&id), DGJ_OUT_I64(&qty),
-                             DGJ_OUT_F64(&amount), DGJ_OUT_STR(&title),
-                             DGJ_OUT_STR(&day), DGJ_OUT_STR(&note)));
+    it.id = -1;
+    it.qty = 0;
+    it.amount = 0;
+    it.title = NULL;
+    it.day = NULL;
+    it.note = "not set";
+    rc = test_db_item(&r, "row-full", &it);
     test_db_diag(&r, rc);
     test_cond("db-2.1: a found row fills integer, real and text outputs",
-              rc == DGJ_OK && id > 0 && qty == -42
-              && amount == 1234.56
-              && title != NULL && strcmp(title, TEST_DB_ZH) == 0
-              && day != NULL && strcmp(day, "2026-10-08") == 0
-              && note != NULL && strcmp(note, "备注") == 0);
+              rc == DGJ_OK && it.id > 0 && it.qty == -42
+              && it.amount == 1234.56
+              && it.title != NULL && strcmp(it.title, TEST_DB_ZH) == 0
+              && it.day != NULL && strcmp(it.day, "2026-10-08") == 0
+              && it.note != NULL && strcmp(it.note, "备注") == 0);
 
-    test_db_req(&r, test_db_pool, test_db_main);
-    note = "not set";
-    rc = dgj_db_row(&r, &test_db_sql_row, DGJ_ARGS(DGJ_STR("row-null")),
-                    DGJ_OUTS(DGJ_OUT_I64(&id), DGJ_OUT_I64(&qty),
-                             DGJ_OUT_F64(&amount), DGJ_OUT_STR(&title),
-                             DGJ_OUT_STR(&day), DGJ_OUT_STR(&note)));
+    it.note = "not set";
+    rc = test_db_item(&r, "row-null", &it);
     test_db_diag(&r, rc);
     test_cond("db-2.2: a NULL column gives a NULL string",
-              rc == DGJ_OK && note == NULL && amount == -0.5
-              && title != NULL && title[0] == '\0');
+              rc == DGJ_OK && it.note == NULL && it.amount == -0.5
+              && it.title != NULL && it.title[0] == '\0');
 
     test_db_req(&r, test_db_pool, test_db_main);
     note_i = 7;
     rc = dgj_db_row(&r, &test_db_sql_row, DGJ_ARGS(DGJ_STR("row-null")),
-                    DGJ_OUTS(DGJ_OUT_I64(&id), DGJ_OUT_I64(&qty),
-                             DGJ_OUT_F64(&amount), DGJ_OUT_STR(&title),
-                             DGJ_OUT_STR(&day), DGJ_OUT_I64(&note_i)));
+                    DGJ_OUTS(DGJ_OUT_I64(&it.id), DGJ_OUT_I64(&it.qty),
+                             DGJ_OUT_F64(&it.amount),
+                             DGJ_OUT_STR(&it.title), DGJ_OUT_STR(&it.day),
+                             DGJ_OUT_I64(&note_i)));
     test_db_diag(&r, rc);
     test_cond("db-2.3: a NULL column gives 0 for an integer output",
               rc == DGJ_OK && note_i == 0);
 
-    test_db_req(&r, test_db_pool, test_db_main);
-    rc = dgj_db_row(&r, &test_db_sql_row, DGJ_ARGS(DGJ_STR("no-such-code")),
-                    DGJ_OUTS(DGJ_OUT_I64(&id), DGJ_OUT_I64(&qty),
-                             DGJ_OUT_F64(&amount), DGJ_OUT_STR(&title),
-                             DGJ_OUT_STR(&day), DGJ_OUT_STR(&note)));
+    rc = test_db_item(&r, "no-such-code", &it);
     test_cond("db-2.4: no row is DGJ_ERR_NOT_FOUND, no message recorded",
               rc == DGJ_ERR_NOT_FOUND && r.err_rc == DGJ_OK
               && r.err[0] == '\0');
 
     test_db_req(&r, test_db_pool, test_db_main);
     rc = dgj_db_row(&r, &test_db_sql_row, DGJ_ARGS(DGJ_STR("row-full")),
-                    DGJ_OUTS(DGJ_OUT_I64(&id)));
+                    DGJ_OUTS(DGJ_OUT_I64(&it.id)));
     test_cond("db-2.5: fewer outputs than columns is DGJ_ERR_INTERNAL",
               rc == DGJ_ERR_INTERNAL);
 
@@ -673,7 +739,7 @@ test_db_conflict(void)
 
     test_cond("db-3.4: exactly one row holds the duplicated key",
               test_db_count(test_db_main, "dup-9f3k") == 1
-              && test_db_count(test_db_obs, "dup-9f3k") == 1);
+              && test_db_seen("dup-9f3k") == 1);
 }
 
 
@@ -755,7 +821,7 @@ test_db_injection(void)
     rc = dgj_db_row(&r, &test_db_sql_table, DGJ_NOARGS,
                     DGJ_OUTS(DGJ_OUT_I64(&n)));
     test_cond("db-5.3: the table still exists",
-              rc == DGJ_OK && n == 1 && test_db_count(test_db_obs, NULL) > 0);
+              rc == DGJ_OK && n == 1 && test_db_seen(NULL) > 0);
 
     test_cond("db-5.4: a tautology in a WHERE parameter matches nothing",
               test_db_count(test_db_main, "' OR '1'='1") == 0
@@ -772,23 +838,21 @@ test_db_tx(void)
 
     /* commit */
     test_db_req(&r, test_db_pool, test_db_main);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "tx-commit", "c", NULL);
+    rc = test_db_begin_insert(&r, "tx-commit", "c");
     test_db_diag(&r, rc);
     test_cond("db-6.1: inside a transaction the row is not yet visible "
               "to others",
-              rc == DGJ_OK && test_db_count(test_db_obs, "tx-commit") == 0);
+              rc == DGJ_OK && test_db_seen("tx-commit") == 0);
 
     test_db_req(&r, test_db_pool, test_db_main);
     rc = dgj_db_commit(&r);
     test_db_diag(&r, rc);
     test_cond("db-6.2: commit persists the row",
-              rc == DGJ_OK && test_db_count(test_db_obs, "tx-commit") == 1);
+              rc == DGJ_OK && test_db_seen("tx-commit") == 1);
 
     /* rollback */
     test_db_req(&r, test_db_pool, test_db_main);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "tx-rollback", "r", NULL);
+    rc = test_db_begin_insert(&r, "tx-rollback", "r");
     test_db_diag(&r, rc);
     test_cond("db-6.3: the transaction sees its own row",
               rc == DGJ_OK && test_db_count(test_db_main, "tx-rollback") == 1);
@@ -796,7 +860,7 @@ test_db_tx(void)
     dgj_db_rollback(&r);
     test_cond("db-6.4: rollback discards it",
               test_db_count(test_db_main, "tx-rollback") == 0
-              && test_db_count(test_db_obs, "tx-rollback") == 0);
+              && test_db_seen("tx-rollback") == 0);
 
     /* nesting and commit without begin are bugs */
     test_db_req(&r, test_db_pool, test_db_main);
@@ -811,15 +875,14 @@ test_db_tx(void)
 
     /* a handler that forgets to finish its transaction */
     test_db_req(&r, test_db_pool, test_db_main);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "tx-open", "o", NULL);
+    rc = test_db_begin_insert(&r, "tx-open", "o");
     test_db_diag(&r, rc);
 
     dgj_db_request_end(test_db_main);
 
     test_cond("db-6.7: dgj_db_request_end rolls back an open transaction",
               rc == DGJ_OK && test_db_count(test_db_main, "tx-open") == 0
-              && test_db_count(test_db_obs, "tx-open") == 0
+              && test_db_seen("tx-open") == 0
               && test_db_log_has("transaction left open by the handler"));
 
     test_db_req(&r, test_db_pool, test_db_main);
@@ -831,7 +894,7 @@ test_db_tx(void)
     test_db_diag(&r, rc);
     test_cond("db-6.8: after it the connection is back in autocommit",
               rc == DGJ_OK && ac == 1
-              && test_db_count(test_db_obs, "tx-after") == 1);
+              && test_db_seen("tx-after") == 1);
 
     test_db_req(&r, test_db_pool, test_db_main);
     dgj_db_request_end(test_db_main);
@@ -882,8 +945,8 @@ test_db_reconnect(void)
               && test_db_log_has("connection lost"));
 
     test_cond("db-7.3: the retried insert ran exactly once",
-              test_db_count(test_db_obs, "re-1") == 1
-              && test_db_count(test_db_obs, "re-2") == 1);
+              test_db_seen("re-1") == 1
+              && test_db_seen("re-2") == 1);
 
     /* both cached statements must have been prepared again */
     cid2 = test_db_conn_id(db);
@@ -939,8 +1002,7 @@ test_db_reconnect_tx(void)
     }
 
     test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_begin(&r);
-    rc1 = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txd-1", "in tx", NULL);
+    rc1 = test_db_begin_insert(&r, "txd-1", "in tx");
     test_db_diag(&r, rc1);
 
     rc = (rc1 != DGJ_OK) ? rc1 : test_db_insert(&r, "txd-2", "dropped",
@@ -954,23 +1016,21 @@ test_db_reconnect_tx(void)
     dgj_db_request_end(db);
 
     test_cond("db-7.8: nothing of the lost transaction is visible",
-              test_db_count(test_db_obs, "txd-1") == 0
-              && test_db_count(test_db_obs, "txd-2") == 0);
+              test_db_seen("txd-1") == 0
+              && test_db_seen("txd-2") == 0);
 
     test_db_req(&r, test_db_pool, db);
     rc = test_db_insert(&r, "txd-3", "after", NULL);
     test_db_diag(&r, rc);
     test_cond("db-7.9: the next statement reconnects, in autocommit",
-              rc == DGJ_OK && test_db_count(test_db_obs, "txd-3") == 1
-              && test_db_count(test_db_obs, "txd-1") == 0);
+              rc == DGJ_OK && test_db_seen("txd-3") == 1
+              && test_db_seen("txd-1") == 0);
 
     test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txd-4", "again", NULL);
-    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
+    rc = test_db_insert_tx(&r, "txd-4", "again");
     test_db_diag(&r, rc);
     test_cond("db-7.10: a new transaction on the new connection commits",
-              rc == DGJ_OK && test_db_count(test_db_obs, "txd-4") == 1);
+              rc == DGJ_OK && test_db_seen("txd-4") == 1);
 
     dgj_db_destroy(db);
 }
@@ -980,14 +1040,12 @@ test_db_reconnect_tx(void)
 static void
 test_db_killed(void)
 {
-    char       sql[64];
     int64_t    cid1, cid2;
     dgj_rc_t   rc;
     dgj_req_t  r;
 
     cid1 = test_db_conn_id(test_db_main);
-    snprintf(sql, sizeof(sql), "KILL %lld;\n", (long long) cid1);
-    rc = (test_db_admin(sql) == 0) ? DGJ_OK : DGJ_ERR_INTERNAL;
+    rc = test_db_kill(cid1);
 
     test_db_req(&r, test_db_pool, test_db_main);
     rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "kill-1", "k", NULL);
@@ -996,35 +1054,30 @@ test_db_killed(void)
     test_cond("db-7.11: a connection the server killed while idle is "
               "replaced transparently",
               rc == DGJ_OK && cid2 > 0 && cid2 != cid1
-              && test_db_count(test_db_obs, "kill-1") == 1);
+              && test_db_seen("kill-1") == 1);
 
     /* killed between the last statement and the commit */
     test_db_req(&r, test_db_pool, test_db_main);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "kill-2", "k", NULL);
+    rc = test_db_begin_insert(&r, "kill-2", "k");
     test_db_diag(&r, rc);
 
-    snprintf(sql, sizeof(sql), "KILL %lld;\n", (long long) cid2);
-    rc = (rc != DGJ_OK) ? rc
-         : (test_db_admin(sql) == 0) ? dgj_db_commit(&r) : DGJ_ERR_INTERNAL;
+    rc = (rc != DGJ_OK) ? rc : test_db_kill(cid2);
+    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
     dgj_db_rollback(&r);
     test_cond("db-7.12: a transaction killed before commit fails with "
               "DGJ_ERR_DB and leaves nothing",
-              rc == DGJ_ERR_DB && test_db_count(test_db_obs, "kill-2") == 0
+              rc == DGJ_ERR_DB && test_db_seen("kill-2") == 0
               && test_db_count(test_db_main, "kill-2") == 0);
 
     /* killed while idle, then a transaction starts */
     cid1 = test_db_conn_id(test_db_main);
-    snprintf(sql, sizeof(sql), "KILL %lld;\n", (long long) cid1);
-    rc = (test_db_admin(sql) == 0) ? DGJ_OK : DGJ_ERR_INTERNAL;
+    rc = test_db_kill(cid1);
 
     test_db_req(&r, test_db_pool, test_db_main);
-    rc = (rc != DGJ_OK) ? rc : dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "kill-3", "k", NULL);
-    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
+    rc = (rc != DGJ_OK) ? rc : test_db_insert_tx(&r, "kill-3", "k");
     test_db_diag(&r, rc);
     test_cond("db-7.13: begin on a killed idle connection reconnects",
-              rc == DGJ_OK && test_db_count(test_db_obs, "kill-3") == 1);
+              rc == DGJ_OK && test_db_seen("kill-3") == 1);
 }
 
 
@@ -1039,59 +1092,82 @@ test_db_killed(void)
 static void
 test_db_tx_lost(void)
 {
-    char        sql[64];
-    int64_t     cid1, cid2, ac;
-    dgj_db_t   *db;
-    dgj_rc_t    rc, rcb, rcc;
-    dgj_req_t   r;
+    if (test_db_tx_lost_run(&test_db_lost_hook) == 0) {
+        test_db_tx_lost_run(&test_db_lost_kill);
+    }
+}
 
-    /* executions: 1 conn id, 2 A, 3 B (dropped before) */
-    db = test_db_handle(&test_db_conf, "3");
+
+/* one lost-transaction scenario; -1 when its handle is not created */
+static int
+test_db_tx_lost_run(const test_db_lost_t *how)
+{
+    int                  ok;
+    int64_t              cid1, cid2, ac;
+    dgj_db_t            *db;
+    dgj_rc_t             rc, rcb, rcc;
+    dgj_req_t            r;
+    const char  *const  *code;
+
+    code = how->code;
+
+    db = test_db_handle(&test_db_conf, how->drop_before);
     if (db == NULL) {
-        test_cond("db-7.14: a handle with the drop hook is created", 0);
-        return;
+        test_cond(how->no_handle, 0);
+        return -1;
     }
 
     cid1 = test_db_conn_id(db);
 
     test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txl-a", "A", NULL);
+    rc = test_db_begin_insert(&r, code[0], "A");
     test_db_diag(&r, rc);
-    test_cond("db-7.14: begin and A succeed on a hooked handle",
-              cid1 > 0 && rc == DGJ_OK);
+
+    if (how->drop_before == NULL) {
+        rc = (rc != DGJ_OK) ? rc : test_db_kill(cid1);
+    }
+
+    test_cond(how->begun, cid1 > 0 && rc == DGJ_OK);
 
     test_db_req(&r, test_db_pool, db);
-    rcb = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txl-b", "B", NULL);
-    test_cond("db-7.15: B, on the dropped connection, is DGJ_ERR_DB",
+    rcb = (rc != DGJ_OK) ? rc : test_db_insert(&r, code[1], "B", NULL);
+    test_cond(how->b_fails,
               rcb == DGJ_ERR_DB
               && strstr(r.err, "inside a transaction") != NULL);
 
     test_db_req(&r, test_db_pool, db);
-    rcc = test_db_insert(&r, "txl-c", "C", NULL);
-    test_cond("db-7.16: C is DGJ_ERR_DB and no partial write: not visible "
-              "to another connection",
-              rcc == DGJ_ERR_DB && strstr(r.err, "transaction lost") != NULL
-              && test_db_count(test_db_obs, "txl-c") == 0);
+    rcc = test_db_insert(&r, code[2], "C", NULL);
+    ok = (rcc == DGJ_ERR_DB && strstr(r.err, "transaction lost") != NULL
+          && test_db_seen(code[2]) == 0);
 
-    test_cond("db-7.17: rows_json, row and begin are DGJ_ERR_DB too",
-              test_db_lost_refuses(db, "txl-c"));
+    if (how->refuses != NULL) {
+        test_cond(how->c_fails, ok);
+        test_cond(how->refuses, test_db_lost_refuses(db, code[2]));
+
+    } else {
+        test_cond(how->c_fails, ok && test_db_lost_refuses(db, code[2]));
+    }
 
     test_db_req(&r, test_db_pool, db);
     rc = dgj_db_commit(&r);
     test_db_diag(&r, rc);
-    test_cond("db-7.18: commit is DGJ_ERR_DB, not DGJ_ERR_INTERNAL",
-              rc == DGJ_ERR_DB);
+    test_cond(how->commit, rc == DGJ_ERR_DB);
 
-    test_cond("db-7.19: A (nor B, nor C) is visible to another connection",
-              test_db_count(test_db_obs, "txl-a") == 0
-              && test_db_count(test_db_obs, "txl-b") == 0
-              && test_db_count(test_db_obs, "txl-c") == 0);
+    test_cond(how->none_seen,
+              test_db_seen(code[0]) == 0
+              && test_db_seen(code[1]) == 0
+              && test_db_seen(code[2]) == 0);
 
-    dgj_db_rollback(&r);
+    if (how->by_rollback) {
+        dgj_db_rollback(&r);
+
+    } else {
+        /* the handler returned without rolling back: the worker clears it */
+        dgj_db_request_end(db);
+    }
 
     test_db_req(&r, test_db_pool, db);
-    rc = test_db_insert(&r, "txl-d", "D", NULL);
+    rc = test_db_insert(&r, code[3], "D", NULL);
     test_db_diag(&r, rc);
     cid2 = test_db_conn_id(db);
     test_db_req(&r, test_db_pool, db);
@@ -1102,99 +1178,20 @@ test_db_tx_lost(void)
     test_db_diag(&r, rc);
     printf("#   connection %lld then %lld\n",
            (long long) cid1, (long long) cid2);
-    test_cond("db-7.20: after dgj_db_rollback a statement succeeds on a new "
-              "connection, in autocommit",
+    test_cond(how->cleared,
               rc == DGJ_OK && ac == 1 && cid2 > 0 && cid2 != cid1
-              && test_db_count(test_db_obs, "txl-d") == 1
-              && test_db_count(test_db_obs, "txl-a") == 0);
+              && test_db_seen(code[3]) == 1
+              && test_db_seen(code[0]) == 0);
 
     test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txl-e", "E", NULL);
-    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
+    rc = test_db_insert_tx(&r, code[4], "E");
     test_db_diag(&r, rc);
-    test_cond("db-7.21: and a new begin / commit works",
-              rc == DGJ_OK && test_db_count(test_db_obs, "txl-e") == 1);
+    test_cond(how->again, rc == DGJ_OK && test_db_seen(code[4]) == 1);
 
     dgj_db_request_end(db);
     dgj_db_destroy(db);
 
-    /* the same, the server killing the connection between A and B */
-    db = test_db_handle(&test_db_conf, NULL);
-    if (db == NULL) {
-        test_cond("db-7.22: a second handle is created", 0);
-        return;
-    }
-
-    cid1 = test_db_conn_id(db);
-
-    test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txk-a", "A", NULL);
-    test_db_diag(&r, rc);
-
-    snprintf(sql, sizeof(sql), "KILL %lld;\n", (long long) cid1);
-    rc = (rc != DGJ_OK) ? rc
-         : (test_db_admin(sql) == 0) ? DGJ_OK : DGJ_ERR_INTERNAL;
-    test_cond("db-7.22: begin and A succeed, then the server kills the "
-              "connection", cid1 > 0 && rc == DGJ_OK);
-
-    test_db_req(&r, test_db_pool, db);
-    rcb = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txk-b", "B", NULL);
-    test_cond("db-7.23: B, on the killed connection, is DGJ_ERR_DB",
-              rcb == DGJ_ERR_DB
-              && strstr(r.err, "inside a transaction") != NULL);
-
-    test_db_req(&r, test_db_pool, db);
-    rcc = test_db_insert(&r, "txk-c", "C", NULL);
-    test_cond("db-7.24: C is DGJ_ERR_DB and not visible; rows_json, row "
-              "and begin are DGJ_ERR_DB too",
-              rcc == DGJ_ERR_DB && strstr(r.err, "transaction lost") != NULL
-              && test_db_count(test_db_obs, "txk-c") == 0
-              && test_db_lost_refuses(db, "txk-c"));
-
-    test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_commit(&r);
-    test_db_diag(&r, rc);
-    test_cond("db-7.25: commit is DGJ_ERR_DB, not DGJ_ERR_INTERNAL",
-              rc == DGJ_ERR_DB);
-
-    test_cond("db-7.26: A (nor B, nor C) is visible to another connection",
-              test_db_count(test_db_obs, "txk-a") == 0
-              && test_db_count(test_db_obs, "txk-b") == 0
-              && test_db_count(test_db_obs, "txk-c") == 0);
-
-    /* the handler returned without rolling back: the worker clears it */
-    dgj_db_request_end(db);
-
-    test_db_req(&r, test_db_pool, db);
-    rc = test_db_insert(&r, "txk-d", "D", NULL);
-    test_db_diag(&r, rc);
-    cid2 = test_db_conn_id(db);
-    test_db_req(&r, test_db_pool, db);
-    ac = -1;
-    rc = (rc != DGJ_OK) ? rc
-         : dgj_db_row(&r, &test_db_sql_autocommit, DGJ_NOARGS,
-                      DGJ_OUTS(DGJ_OUT_I64(&ac)));
-    test_db_diag(&r, rc);
-    printf("#   connection %lld then %lld\n",
-           (long long) cid1, (long long) cid2);
-    test_cond("db-7.27: after dgj_db_request_end a statement succeeds on a "
-              "new connection, in autocommit",
-              rc == DGJ_OK && ac == 1 && cid2 > 0 && cid2 != cid1
-              && test_db_count(test_db_obs, "txk-d") == 1
-              && test_db_count(test_db_obs, "txk-a") == 0);
-
-    test_db_req(&r, test_db_pool, db);
-    rc = dgj_db_begin(&r);
-    rc = (rc != DGJ_OK) ? rc : test_db_insert(&r, "txk-e", "E", NULL);
-    rc = (rc != DGJ_OK) ? rc : dgj_db_commit(&r);
-    test_db_diag(&r, rc);
-    test_cond("db-7.28: and a new begin / commit works",
-              rc == DGJ_OK && test_db_count(test_db_obs, "txk-e") == 1);
-
-    dgj_db_request_end(db);
-    dgj_db_destroy(db);
+    return 0;
 }
 
 
@@ -1205,20 +1202,14 @@ test_db_tx_lost(void)
 static void
 test_db_schema_change(void)
 {
-    int           ok;
-    double        amount;
-    json_t       *rows, *row;
-    int64_t       id, qty;
-    dgj_rc_t      rc;
-    dgj_req_t     r;
-    const char   *title, *day, *note;
+    int              ok;
+    json_t          *row;
+    dgj_rc_t         rc;
+    dgj_req_t        r;
+    test_db_item_t   it;
 
-    test_db_req(&r, test_db_pool, test_db_main);
-    rows = NULL;
-    rc = dgj_db_rows_json(&r, &test_db_sql_star,
-                          DGJ_ARGS(DGJ_STR("row-full")), &rows);
-    test_db_diag(&r, rc);
-    row = (rc == DGJ_OK) ? json_array_get(rows, 0) : NULL;
+    row = test_db_first_row(&r, &test_db_sql_star,
+                            DGJ_ARGS(DGJ_STR("row-full")));
     ok = (row != NULL && json_object_size(row) == 10);
 
     ok &= (test_db_admin_in("ALTER TABLE items"
@@ -1227,37 +1218,26 @@ test_db_schema_change(void)
                             " MODIFY note VARCHAR(400) NULL;\n") == 0);
     test_cond("db-9.1: SELECT * is cached, then a column is added", ok);
 
-    test_db_req(&r, test_db_pool, test_db_main);
-    rows = NULL;
-    rc = dgj_db_rows_json(&r, &test_db_sql_star,
-                          DGJ_ARGS(DGJ_STR("row-full")), &rows);
-    test_db_diag(&r, rc);
-    row = (rc == DGJ_OK) ? json_array_get(rows, 0) : NULL;
+    row = test_db_first_row(&r, &test_db_sql_star,
+                            DGJ_ARGS(DGJ_STR("row-full")));
     test_cond("db-9.2: the cached SELECT * returns the new column",
               row != NULL && json_object_size(row) == 11
               && test_db_json_str_is(row, "extra", "added"));
 
     /* a failure must not stick to the cached statement either */
-    test_db_req(&r, test_db_pool, test_db_main);
-    rows = NULL;
-    rc = dgj_db_rows_json(&r, &test_db_sql_star,
-                          DGJ_ARGS(DGJ_STR("row-null")), &rows);
-    test_db_diag(&r, rc);
-    row = (rc == DGJ_OK) ? json_array_get(rows, 0) : NULL;
+    row = test_db_first_row(&r, &test_db_sql_star,
+                            DGJ_ARGS(DGJ_STR("row-null")));
     test_cond("db-9.3: and it keeps working on the next call",
               row != NULL && json_object_size(row) == 11
               && json_is_null(json_object_get(row, "note")));
 
-    test_db_req(&r, test_db_pool, test_db_main);
-    note = NULL;
-    rc = dgj_db_row(&r, &test_db_sql_row, DGJ_ARGS(DGJ_STR("row-full")),
-                    DGJ_OUTS(DGJ_OUT_I64(&id), DGJ_OUT_I64(&qty),
-                             DGJ_OUT_F64(&amount), DGJ_OUT_STR(&title),
-                             DGJ_OUT_STR(&day), DGJ_OUT_STR(&note)));
+    it.note = NULL;
+    rc = test_db_item(&r, "row-full", &it);
     test_db_diag(&r, rc);
     test_cond("db-9.4: a cached statement naming its columns reads the "
               "widened column",
-              rc == DGJ_OK && note != NULL && strcmp(note, "备注") == 0);
+              rc == DGJ_OK && it.note != NULL
+              && strcmp(it.note, "备注") == 0);
 }
 
 
@@ -1265,8 +1245,7 @@ static void
 test_db_unreachable(void)
 {
     int                  fd, ok;
-    double               t0, t1;
-    int64_t              n;
+    double               secs;
     dgj_db_t            *db;
     dgj_rc_t             rc;
     dgj_req_t            r;
@@ -1278,17 +1257,12 @@ test_db_unreachable(void)
              "%s/run/no-such-dir/mysqld.sock", test_db_var);
 
     db = test_db_handle(&conf, NULL);
-    test_db_req(&r, test_db_pool, db);
-    n = -1;
-    t0 = test_db_now();
-    rc = dgj_db_row(&r, &test_db_sql_count, DGJ_NOARGS,
-                    DGJ_OUTS(DGJ_OUT_I64(&n)));
-    t1 = test_db_now();
-    printf("#   missing socket: rc %d after %.3f s\n", rc, t1 - t0);
+    rc = test_db_timed_count(db, &secs);
+    printf("#   missing socket: rc %d after %.3f s\n", rc, secs);
     test_cond("db-8.1: a missing socket is DGJ_ERR_DB well under the "
               "connect timeout",
               db != NULL && rc == DGJ_ERR_DB
-              && t1 - t0 < (double) conf.db_connect_timeout);
+              && secs < (double) conf.db_connect_timeout);
 
     test_db_req(&r, test_db_pool, db);
     rc = dgj_db_begin(&r);
@@ -1317,31 +1291,23 @@ test_db_unreachable(void)
 
     snprintf(conf.db_socket, sizeof(conf.db_socket), "%s", sa.sun_path);
     db = test_db_handle(&conf, NULL);
-    test_db_req(&r, test_db_pool, db);
-    t0 = test_db_now();
-    rc = dgj_db_row(&r, &test_db_sql_count, DGJ_NOARGS,
-                    DGJ_OUTS(DGJ_OUT_I64(&n)));
-    t1 = test_db_now();
-    printf("#   refused: rc %d after %.3f s\n", rc, t1 - t0);
+    rc = test_db_timed_count(db, &secs);
+    printf("#   refused: rc %d after %.3f s\n", rc, secs);
     test_cond("db-8.3: a refused connection is DGJ_ERR_DB at once",
-              ok && db != NULL && rc == DGJ_ERR_DB && t1 - t0 < 1.0);
+              ok && db != NULL && rc == DGJ_ERR_DB && secs < 1.0);
     dgj_db_destroy(db);
 
     /* listening, never answering: the connect timeout must bound it */
     ok = ok && listen(fd, 4) == 0;
     conf.db_connect_timeout = 1;
     db = test_db_handle(&conf, NULL);
-    test_db_req(&r, test_db_pool, db);
-    t0 = test_db_now();
-    rc = dgj_db_row(&r, &test_db_sql_count, DGJ_NOARGS,
-                    DGJ_OUTS(DGJ_OUT_I64(&n)));
-    t1 = test_db_now();
+    rc = test_db_timed_count(db, &secs);
     printf("#   silent server: rc %d after %.3f s (connect timeout %u s,"
-           " read timeout %u s)\n", rc, t1 - t0, conf.db_connect_timeout,
+           " read timeout %u s)\n", rc, secs, conf.db_connect_timeout,
            conf.db_read_timeout);
     test_cond("db-8.4: a server that never greets is DGJ_ERR_DB within "
               "about the connect timeout",
-              ok && db != NULL && rc == DGJ_ERR_DB && t1 - t0 < 3.0);
+              ok && db != NULL && rc == DGJ_ERR_DB && secs < 3.0);
     dgj_db_destroy(db);
 
     if (fd != -1) {
@@ -1529,6 +1495,94 @@ test_db_insert(dgj_req_t *r, const char *code, const char *title,
 }
 
 
+/* a fresh request on test_db_main; ctest.row for code into it */
+static dgj_rc_t
+test_db_item(dgj_req_t *r, const char *code, test_db_item_t *it)
+{
+    test_db_req(r, test_db_pool, test_db_main);
+
+    return dgj_db_row(r, &test_db_sql_row, DGJ_ARGS(DGJ_STR(code)),
+                      DGJ_OUTS(DGJ_OUT_I64(&it->id), DGJ_OUT_I64(&it->qty),
+                               DGJ_OUT_F64(&it->amount),
+                               DGJ_OUT_STR(&it->title),
+                               DGJ_OUT_STR(&it->day),
+                               DGJ_OUT_STR(&it->note)));
+}
+
+
+/* a fresh request on test_db_main; rows_json's first row, or NULL */
+static json_t *
+test_db_first_row(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
+    size_t nargs)
+{
+    json_t    *rows;
+    dgj_rc_t   rc;
+
+    test_db_req(r, test_db_pool, test_db_main);
+    rows = NULL;
+    rc = dgj_db_rows_json(r, sql, args, nargs, &rows);
+    test_db_diag(r, rc);
+
+    return (rc == DGJ_OK) ? json_array_get(rows, 0) : NULL;
+}
+
+
+/* COUNT(*) of items on db; its rc, and in secs how long it took */
+static dgj_rc_t
+test_db_timed_count(dgj_db_t *db, double *secs)
+{
+    double     t0;
+    int64_t    n;
+    dgj_rc_t   rc;
+    dgj_req_t  r;
+
+    test_db_req(&r, test_db_pool, db);
+    n = -1;
+    t0 = test_db_now();
+    rc = dgj_db_row(&r, &test_db_sql_count, DGJ_NOARGS,
+                    DGJ_OUTS(DGJ_OUT_I64(&n)));
+    *secs = test_db_now() - t0;
+
+    return rc;
+}
+
+
+/* begin, then test_db_insert(); the transaction is left open */
+static dgj_rc_t
+test_db_begin_insert(dgj_req_t *r, const char *code, const char *title)
+{
+    dgj_rc_t  rc;
+
+    rc = dgj_db_begin(r);
+
+    return (rc != DGJ_OK) ? rc : test_db_insert(r, code, title, NULL);
+}
+
+
+/* test_db_begin_insert(), then commit */
+static dgj_rc_t
+test_db_insert_tx(dgj_req_t *r, const char *code, const char *title)
+{
+    dgj_rc_t  rc;
+
+    rc = test_db_begin_insert(r, code, title);
+
+    return (rc != DGJ_OK) ? rc : dgj_db_commit(r);
+}
+
+
+/* the server ends connection cid: DGJ_OK, or DGJ_ERR_INTERNAL */
+static dgj_rc_t
+test_db_kill(int64_t cid)
+{
+    char  sql[64];
+
+    snprintf(sql, sizeof(sql), "KILL %lld;\n", (long long) cid);
+
+    return (test_db_admin(sql) == 0) ? DGJ_OK : DGJ_ERR_INTERNAL;
+}
+
+
 /*
  * 1 when, with db's transaction lost, rows_json, row and begin each fail
  * with DGJ_ERR_DB ("transaction lost") without reaching the server.
@@ -1567,9 +1621,10 @@ test_db_lost_refuses(dgj_db_t *db, const char *code)
 }
 
 
-/* rows in items (code NULL) or rows with that code; -1 on error */
+/* the one integer sql returns on db; -1 on error */
 static int64_t
-test_db_count(dgj_db_t *db, const char *code)
+test_db_i64(dgj_db_t *db, const dgj_sql_t *sql, const dgj_arg_t *args,
+    size_t nargs)
 {
     int64_t    n;
     dgj_rc_t   rc;
@@ -1577,19 +1632,31 @@ test_db_count(dgj_db_t *db, const char *code)
 
     test_db_req(&r, test_db_aux_pool, db);
     n = -1;
-
-    if (code == NULL) {
-        rc = dgj_db_row(&r, &test_db_sql_count, DGJ_NOARGS,
-                        DGJ_OUTS(DGJ_OUT_I64(&n)));
-
-    } else {
-        rc = dgj_db_row(&r, &test_db_sql_count_code, DGJ_ARGS(DGJ_STR(code)),
-                        DGJ_OUTS(DGJ_OUT_I64(&n)));
-    }
-
+    rc = dgj_db_row(&r, sql, args, nargs, DGJ_OUTS(DGJ_OUT_I64(&n)));
     test_db_diag(&r, rc);
 
     return rc == DGJ_OK ? n : -1;
+}
+
+
+/* rows in items (code NULL) or rows with that code; -1 on error */
+static int64_t
+test_db_count(dgj_db_t *db, const char *code)
+{
+    if (code == NULL) {
+        return test_db_i64(db, &test_db_sql_count, DGJ_NOARGS);
+    }
+
+    return test_db_i64(db, &test_db_sql_count_code,
+                       DGJ_ARGS(DGJ_STR(code)));
+}
+
+
+/* test_db_count() as the observer connection sees it */
+static int64_t
+test_db_seen(const char *code)
+{
+    return test_db_count(test_db_obs, code);
 }
 
 
@@ -1597,34 +1664,14 @@ test_db_count(dgj_db_t *db, const char *code)
 static int64_t
 test_db_status(dgj_db_t *db, const char *name)
 {
-    int64_t    n;
-    dgj_rc_t   rc;
-    dgj_req_t  r;
-
-    test_db_req(&r, test_db_aux_pool, db);
-    n = -1;
-    rc = dgj_db_row(&r, &test_db_sql_status, DGJ_ARGS(DGJ_STR(name)),
-                    DGJ_OUTS(DGJ_OUT_I64(&n)));
-    test_db_diag(&r, rc);
-
-    return rc == DGJ_OK ? n : -1;
+    return test_db_i64(db, &test_db_sql_status, DGJ_ARGS(DGJ_STR(name)));
 }
 
 
 static int64_t
 test_db_conn_id(dgj_db_t *db)
 {
-    int64_t    n;
-    dgj_rc_t   rc;
-    dgj_req_t  r;
-
-    test_db_req(&r, test_db_aux_pool, db);
-    n = -1;
-    rc = dgj_db_row(&r, &test_db_sql_conn_id, DGJ_NOARGS,
-                    DGJ_OUTS(DGJ_OUT_I64(&n)));
-    test_db_diag(&r, rc);
-
-    return rc == DGJ_OK ? n : -1;
+    return test_db_i64(db, &test_db_sql_conn_id, DGJ_NOARGS);
 }
 
 
