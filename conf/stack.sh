@@ -154,10 +154,14 @@ render()
 {
     ensure_dirs
 
-    # fcgi/core/dgj_fcgi.h: DGJ_FCGI_CONNS kept connections per worker
-    if [ $((FCGI_WORKERS * 64)) -le $((NGINX_WORKERS * UPSTREAM_KEEPALIVE)) ]
+    # each worker holds DGJ_FCGI_CONNS kept connections (dgj_fcgi.h)
+    conns=$(sed -n 's/^#define DGJ_FCGI_CONNS  *\([0-9]*\).*/\1/p' \
+                "$ROOT/fcgi/core/dgj_fcgi.h")
+    conns=${conns:?cannot read DGJ_FCGI_CONNS from fcgi/core/dgj_fcgi.h}
+
+    if [ $((FCGI_WORKERS * conns)) -le $((NGINX_WORKERS * UPSTREAM_KEEPALIVE)) ]
     then
-        die "$FCGI_WORKERS FastCGI workers hold $((FCGI_WORKERS * 64)) kept" \
+        die "$FCGI_WORKERS FastCGI workers hold $((FCGI_WORKERS * conns)) kept" \
             "connections, not more than nginx keeps idle" \
             "($NGINX_WORKERS x $UPSTREAM_KEEPALIVE): raise DGJ_FCGI_WORKERS"
     fi
@@ -220,15 +224,31 @@ pid_alive()
 }
 
 
+# wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 0.1 s until it
+# succeeds (0) or SECONDS have passed (1)
+wait_until()
+{
+    n=$(($1 * 10))
+    shift
+
+    until "$@"; do
+        n=$((n - 1))
+        [ "$n" -ge 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+
+not_running()
+{
+    ! running "$1"
+}
+
+
 wait_gone()
 {
     # $1 pid, $2 seconds
-    n=0
-    while running "$1"; do
-        n=$((n + 1))
-        [ "$n" -le $(($2 * 10)) ] || return 1
-        sleep 0.1
-    done
+    wait_until "$2" not_running "$1"
 }
 
 
@@ -271,15 +291,10 @@ start_db()
     nohup mariadbd --defaults-file="$CONF/my.cnf" \
         >> "$VAR/log/db/mariadb.out" 2>&1 < /dev/null &
 
-    n=0
-    until db_ping; do
-        n=$((n + 1))
-        if [ "$n" -gt 300 ]; then
-            tail -20 "$VAR/log/db/mariadb.err" >&2 || true
-            die "MariaDB did not start in 30 s"
-        fi
-        sleep 0.1
-    done
+    if ! wait_until 30 db_ping; then
+        tail -20 "$VAR/log/db/mariadb.err" >&2 || true
+        die "MariaDB did not start in 30 s"
+    fi
 }
 
 
@@ -317,6 +332,12 @@ migrate()
 }
 
 
+pool_up()
+{
+    [ -S "$VAR/run/fcgi/$1.sock" ] && pid_alive "$VAR/run/fcgi/$1.pid"
+}
+
+
 start_fcgi()
 {
     [ -x "$FCGI" ] || die "$FCGI is not built (run make)"
@@ -335,15 +356,10 @@ start_fcgi()
         TZ=Asia/Shanghai nohup "$FCGI" -c "$cf" \
             >> "$VAR/log/fcgi/$POOL.out" 2>&1 < /dev/null &
 
-        n=0
-        until [ -S "$VAR/run/fcgi/$POOL.sock" ] && pid_alive "$pidf"; do
-            n=$((n + 1))
-            if [ "$n" -gt 100 ]; then
-                tail -20 "$VAR/log/fcgi/$POOL.log" >&2 || true
-                die "FastCGI pool $POOL did not start"
-            fi
-            sleep 0.1
-        done
+        if ! wait_until 10 pool_up "$POOL"; then
+            tail -20 "$VAR/log/fcgi/$POOL.log" >&2 || true
+            die "FastCGI pool $POOL did not start"
+        fi
     done
 }
 
@@ -396,6 +412,22 @@ stop_nginx()
 }
 
 
+# nginx_new_master OLD: the pid file names a live master other than OLD,
+# and OLD's pid file has moved to .oldbin
+nginx_new_master()
+{
+    pidf=$VAR/run/nginx.pid
+
+    [ -s "$pidf.oldbin" ] && pid_alive "$pidf" && [ "$(cat "$pidf")" != "$1" ]
+}
+
+
+has_children()
+{
+    [ -n "$(pgrep -P "$1")" ]
+}
+
+
 # nginx's own binary upgrade: USR2 starts a new master from the binary and
 # modules now on disk (a reload would keep the loaded module: dlopen()
 # reuses a library already loaded under the same path), sharing the
@@ -411,26 +443,14 @@ upgrade_nginx()
     say "upgrading nginx (old master $old)"
     kill -USR2 "$old"
 
-    n=0
-    until [ -s "$pidf.oldbin" ] && [ -s "$pidf" ] \
-          && [ "$(cat "$pidf")" != "$old" ] && pid_alive "$pidf"
-    do
-        n=$((n + 1))
-        if [ "$n" -gt 100 ]; then
-            die "the new nginx master did not start; the old one serves on"
-        fi
-        sleep 0.1
-    done
+    wait_until 10 nginx_new_master "$old" \
+        || die "the new nginx master did not start; the old one serves on"
 
     new=$(cat "$pidf")
 
     # the new master's workers must be up before the old master goes
-    n=0
-    until [ -n "$(pgrep -P "$new")" ]; do
-        n=$((n + 1))
-        [ "$n" -le 100 ] || die "the new nginx master $new has no workers"
-        sleep 0.1
-    done
+    wait_until 10 has_children "$new" \
+        || die "the new nginx master $new has no workers"
 
     say "new nginx master $new runs; retiring $old"
     kill -QUIT "$old"

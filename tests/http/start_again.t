@@ -10,22 +10,13 @@ use utf8;
 
 use Test::More;
 use DgjTest qw(get_json sql);
-use DgjPool qw(supervisor_pid);
-
-sub pid_of {
-    my ($f) = @_;
-
-    open(my $fh, '<', "$ENV{DGJ_VAR}/run/$f") or return undef;
-    chomp(my $pid = <$fh> // '');
-
-    return $pid;
-}
+use DgjPool qw(read_pid supervisor_pid);
 
 # a row only this test writes, to see that the data survives
 sql('migrate', "INSERT INTO calendar_days (day, kind, name, provisional)"
                . " VALUES ('2027-12-27', 'holiday', 'start-again probe', 1)");
 
-my $db = pid_of('db/mariadbd.pid');
+my $db = read_pid('db/mariadbd.pid');
 my $pool = supervisor_pid();
 my ($n) = sql('ro', 'SELECT COUNT(*) FROM schema_migrations');
 
@@ -33,7 +24,7 @@ my $out = `$ENV{DGJ_STACK} start 2>&1`;
 is($?, 0, 'again-1.1: starting a running stack succeeds') or diag($out);
 like($out, qr/schema up to date/, 'again-1.2: no migration is applied twice');
 
-is(pid_of('db/mariadbd.pid'), $db, 'again-2.1: MariaDB was left running');
+is(read_pid('db/mariadbd.pid'), $db, 'again-2.1: MariaDB was left running');
 is(supervisor_pid(), $pool, 'again-2.2: the FastCGI pool was left running');
 
 my ($m) = sql('ro', 'SELECT COUNT(*) FROM schema_migrations');

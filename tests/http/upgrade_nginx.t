@@ -11,17 +11,11 @@ use warnings;
 
 use Test::More;
 use DgjTest qw(stack wait_until http base_url);
-use DgjPool qw(start_load finish_load);
+use DgjPool qw(read_pid start_load finish_load);
 
 my $root = $ENV{DGJ_ROOT};
 my $so = "$root/build/modules/ngx_http_dgj_module.so";
 my $src = "$root/modules/ngx_http_dgj_module/ngx_http_dgj_audit_module.c";
-
-sub master_pid {
-    open(my $fh, '<', "$ENV{DGJ_VAR}/run/nginx.pid") or return undef;
-    chomp(my $pid = <$fh> // '');
-    return $pid;
-}
 
 sub maps_of_a_worker {
     my ($master) = @_;
@@ -33,7 +27,7 @@ sub maps_of_a_worker {
     return scalar <$mf>;
 }
 
-my $old = master_pid();
+my $old = read_pid('nginx.pid');
 ok($old && kill(0, $old), 'upg-1.0: the gateway runs');
 my $inode = (stat $so)[1];
 
@@ -55,7 +49,7 @@ my @bad = grep { !/^200\b/ } @statuses;
 is(scalar @bad, 0, 'upg-2.3: no request failed during the upgrade')
     or diag(join "\n", @bad[0 .. ($#bad < 4 ? $#bad : 4)]);
 
-my $new = master_pid();
+my $new = read_pid('nginx.pid');
 isnt($new, $old, 'upg-3.1: a new nginx master serves');
 ok(wait_until(10, sub { !kill(0, $old) }), 'upg-3.2: the old master is gone');
 ok(!-e "$ENV{DGJ_VAR}/run/nginx.pid.oldbin", 'upg-3.3: no stale .oldbin');

@@ -1,7 +1,8 @@
 package DgjPool;
 
-# DgjPool: looks at a running dgj-fcgi pool from a test: its supervisor's
-# pid and its workers' pids, and a load loop run in a child process.
+# DgjPool: looks at the running stack's processes from a test: pids from
+# their pid files, a pool's supervisor and workers, nginx after a reload,
+# and a load loop run in a child process.
 
 use strict;
 use warnings;
@@ -10,19 +11,26 @@ use Exporter 'import';
 use HTTP::Tiny;
 use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(supervisor_pid worker_pids start_load finish_load
-                    nginx_settled);
+our @EXPORT_OK = qw(read_pid supervisor_pid worker_pids start_load
+                    finish_load nginx_settled);
+
+
+# read_pid('nginx.pid' | 'db/mariadbd.pid' | ...): the pid in a pid file
+# under $DGJ_VAR/run, or undef
+sub read_pid {
+    my ($f) = @_;
+
+    open(my $fh, '<', "$ENV{DGJ_VAR}/run/$f") or return undef;
+    chomp(my $pid = <$fh> // '');
+
+    return $pid =~ /^\d+$/ ? $pid : undef;
+}
 
 
 sub supervisor_pid {
     my ($pool) = @_;
 
-    my $f = "$ENV{DGJ_VAR}/run/fcgi/" . ($pool // 'main') . '.pid';
-
-    open(my $fh, '<', $f) or return undef;
-    chomp(my $pid = <$fh> // '');
-
-    return $pid =~ /^\d+$/ ? $pid : undef;
+    return read_pid('fcgi/' . ($pool // 'main') . '.pid');
 }
 
 
@@ -38,9 +46,7 @@ sub worker_pids {
 # nginx_settled(): no nginx worker of an earlier configuration is still
 # shutting down after a reload.
 sub nginx_settled {
-    open(my $fh, '<', "$ENV{DGJ_VAR}/run/nginx.pid") or return 0;
-    chomp(my $master = <$fh> // '');
-    return 0 unless $master =~ /^\d+$/;
+    my $master = read_pid('nginx.pid') or return 0;
 
     my @old = grep { /shutting down/ } `ps --ppid $master -o args=`;
 

@@ -9,6 +9,7 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use Test::More;
+use DgjPool qw(read_pid);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
 my $so   = "$root/build/modules/ngx_http_dgj_module.so";
@@ -56,10 +57,7 @@ ok(!$ok && $out =~ /already loaded/,
    'module-2.2: loading it twice is refused with a clear message')
     or diag($out);
 
-my $pidf = "$ENV{DGJ_VAR}/run/nginx.pid";
-open(my $pf, '<', $pidf) or die "no running gateway ($pidf): $!";
-chomp(my $master = <$pf>);
-close($pf);
+my $master = read_pid('nginx.pid') or die "no running gateway\n";
 
 my @workers = split ' ', `pgrep -P $master`;
 ok(@workers > 0, 'module-3.1: the running gateway has worker processes');
