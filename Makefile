@@ -38,11 +38,14 @@ endif
 OBJDIR = build/obj/$(BUILD_FLAVOUR)
 BINDIR = build/bin
 FCGI_DIRS = $(sort $(dir $(wildcard fcgi/*/*.c)))
-FCGI_SRCS = $(wildcard fcgi/*/*.c)
-FCGI_HDRS = $(wildcard fcgi/*/*.h)
+# nginx-free C shared by the module and the workers (dgj_token.c)
+SHARED_DIR = modules/ngx_http_dgj_module
+SHARED_SRCS = $(wildcard $(SHARED_DIR)/dgj_*.c)
+FCGI_SRCS = $(wildcard fcgi/*/*.c) $(SHARED_SRCS)
+FCGI_HDRS = $(wildcard fcgi/*/*.h) $(wildcard $(SHARED_DIR)/dgj_*.h)
 FCGI_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(FCGI_SRCS))
 FCGI_LIB_OBJS = $(filter-out $(OBJDIR)/fcgi/core/dgj_main.o,$(FCGI_OBJS))
-FCGI_INCS = $(patsubst %/,-I%,$(FCGI_DIRS))
+FCGI_INCS = $(patsubst %/,-I%,$(FCGI_DIRS)) -I$(SHARED_DIR)
 
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,build/tests/unit/%,$(UNIT_SRCS))

@@ -78,8 +78,10 @@ ensure_dirs()
     chmod 0755 "$VAR"
     mkdir -p "$CONF" "$CONF/nginx.d" "$VAR/run" "$VAR/log" "$VAR/nginx" \
              "$VAR/run/db" "$VAR/run/fcgi" "$VAR/log/db" "$VAR/log/fcgi" \
-             "$VAR/log/nginx" "$VAR/mariadb" "$SECRETS" "$VAR/backup"
+             "$VAR/log/nginx" "$VAR/mariadb" "$SECRETS" "$VAR/backup" \
+             "$VAR/run/ctl" "$VAR/state"
     chmod 0700 "$SECRETS" "$VAR/backup"
+    chmod 0750 "$VAR/run/ctl"
 
     choose_users
 
@@ -92,7 +94,14 @@ ensure_dirs()
 
     chown "$DB_USER" "$VAR/mariadb" "$VAR/run/db" "$VAR/log/db"
     chmod 0750 "$VAR/mariadb"
-    chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi"
+    chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi" \
+          "$VAR/state"
+
+    # nginx makes its control socket 0666; this directory is what keeps it
+    # to root and the web user (the FastCGI workers).
+    if [ "$WEB_USER" != "$(id -un)" ]; then
+        chgrp "$(id -gn "$WEB_USER")" "$VAR/run/ctl"
+    fi
 }
 
 

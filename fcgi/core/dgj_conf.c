@@ -84,6 +84,37 @@ static const dgj_conf_key_t  dgj_conf_keys[] = {
     { "user", DGJ_CONF_STR, dgj_conf_off(user), dgj_conf_sz(user),
       0, 0, 0 },
 
+    { "token_keys", DGJ_CONF_STR, dgj_conf_off(token_keys),
+      dgj_conf_sz(token_keys), 0, 0, 0 },
+    { "revoke_file", DGJ_CONF_STR, dgj_conf_off(revoke_file),
+      dgj_conf_sz(revoke_file), 0, 0, 0 },
+    { "control_socket", DGJ_CONF_STR, dgj_conf_off(control_socket),
+      dgj_conf_sz(control_socket), 0, 0, 0 },
+    { "ban_file", DGJ_CONF_STR, dgj_conf_off(ban_file),
+      dgj_conf_sz(ban_file), 0, 0, 0 },
+    { "public_url", DGJ_CONF_STR, dgj_conf_off(public_url),
+      dgj_conf_sz(public_url), 0, 0, 0 },
+    { "sms_url", DGJ_CONF_STR, dgj_conf_off(sms_url),
+      dgj_conf_sz(sms_url), 0, 0, 0 },
+    { "sms_key_file", DGJ_CONF_STR, dgj_conf_off(sms_key_file),
+      dgj_conf_sz(sms_key_file), 0, 0, 0 },
+    { "wechat_url", DGJ_CONF_STR, dgj_conf_off(wechat_url),
+      dgj_conf_sz(wechat_url), 0, 0, 0 },
+    { "wechat_auth_url", DGJ_CONF_STR, dgj_conf_off(wechat_auth_url),
+      dgj_conf_sz(wechat_auth_url), 0, 0, 0 },
+    { "wechat_appid", DGJ_CONF_STR, dgj_conf_off(wechat_appid),
+      dgj_conf_sz(wechat_appid), 0, 0, 0 },
+    { "wechat_secret_file", DGJ_CONF_STR, dgj_conf_off(wechat_secret_file),
+      dgj_conf_sz(wechat_secret_file), 0, 0, 0 },
+    { "peer_timeout", DGJ_CONF_UINT, dgj_conf_off(peer_timeout), 0,
+      1, 60, 0 },
+    { "argon2_m_kib", DGJ_CONF_UINT, dgj_conf_off(argon2_m_kib), 0,
+      8, 4 * 1024 * 1024, 0 },
+    { "argon2_t", DGJ_CONF_UINT, dgj_conf_off(argon2_t), 0,
+      1, 100, 0 },
+    { "clock_file", DGJ_CONF_STR, dgj_conf_off(clock_file),
+      dgj_conf_sz(clock_file), 0, 0, 0 },
+
     { NULL, 0, 0, 0, 0, 0, 0 }
 };
 
@@ -104,6 +135,9 @@ dgj_conf_defaults(dgj_conf_t *conf)
     strcpy(conf->log_file, "stderr");
     conf->log_level = DGJ_LOG_INFO;
     strcpy(conf->routes, "all");
+    conf->peer_timeout = 5;
+    conf->argon2_m_kib = 65536;
+    conf->argon2_t = 3;
 }
 
 

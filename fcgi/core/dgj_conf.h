@@ -21,6 +21,23 @@
  *   pid_file          path; none when absent
  *   routes            route table names separated by spaces, or "all"
  *   user              account to run as when started as root
+ *
+ * Identity (issue 3; paths are absolute):
+ *   token_keys        token key ring (var/secrets/token.keys)
+ *   revoke_file       revoked sessions, read by nginx at start and reload
+ *   control_socket    nginx's loopback-only control server (unix socket)
+ *   ban_file          bans, read by nginx at start and reload
+ *   public_url        the portal's own base URL (WeChat redirect_uri)
+ *   sms_url           SMS gateway base URL
+ *   sms_key_file      file holding the SMS gateway API key
+ *   wechat_url        WeChat API base URL (https://api.weixin.qq.com)
+ *   wechat_auth_url   WeChat authorise URL base (https://open.weixin.qq.com)
+ *   wechat_appid      official account AppID
+ *   wechat_secret_file  file holding the AppSecret
+ *   peer_timeout      seconds for one SMS or WeChat call (5)
+ *   argon2_m_kib, argon2_t  Argon2id memory (KiB) and passes (65536 3)
+ *   clock_file        tests only: a file holding a seconds offset added to
+ *                     the wall clock, re-read on each request
  */
 
 
@@ -52,6 +69,22 @@ struct dgj_conf_s {
     char          pid_file[DGJ_CONF_PATH];
     char          routes[DGJ_CONF_PATH];
     char          user[DGJ_CONF_NAME];
+
+    char          token_keys[DGJ_CONF_PATH];
+    char          revoke_file[DGJ_CONF_PATH];
+    char          control_socket[108];
+    char          ban_file[DGJ_CONF_PATH];
+    char          public_url[DGJ_CONF_PATH];
+    char          sms_url[DGJ_CONF_PATH];
+    char          sms_key_file[DGJ_CONF_PATH];
+    char          wechat_url[DGJ_CONF_PATH];
+    char          wechat_auth_url[DGJ_CONF_PATH];
+    char          wechat_appid[DGJ_CONF_NAME];
+    char          wechat_secret_file[DGJ_CONF_PATH];
+    unsigned      peer_timeout;         /* seconds */
+    unsigned      argon2_m_kib;
+    unsigned      argon2_t;
+    char          clock_file[DGJ_CONF_PATH];
 };
 
 

@@ -64,6 +64,7 @@ struct dgj_req_header_s {
 struct dgj_req_s {
     dgj_pool_t        *pool;
     dgj_db_t          *db;          /* the worker's; NULL in unit tests */
+    const dgj_conf_t  *conf;        /* the pool's; NULL in unit tests */
     const dgj_io_t    *io;
     size_t             max_body;
 

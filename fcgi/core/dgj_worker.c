@@ -147,6 +147,7 @@ dgj_worker_loop(dgj_worker_t *w, const sigset_t *wait_mask)
 
         dgj_req_init(&r, w->pool, dgj_fcgi_io(w->fcgi), w->conf->max_body);
         r.db = w->db;
+        r.conf = w->conf;
 
         dgj_log_set_request_id(r.request_id);
 
