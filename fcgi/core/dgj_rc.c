@@ -29,7 +29,10 @@ static const dgj_rc_entry_t  dgj_rc_table[DGJ_RC_MAX] = {
     { 413, "payload_too_large",  "request body too large" },
     { 503, "db_unavailable",     "database unavailable, retry later" },
     { 500, "internal",           "internal error" },
-    { 500, "internal",           "internal error" }
+    { 500, "internal",           "internal error" },
+    { 401, "unauthenticated",    "authentication required" },
+    { 429, "too_many_requests",  "too many requests, retry later" },
+    { 502, "peer_failed",        "an outside service failed, retry later" }
 };
 
 

@@ -23,6 +23,9 @@ typedef enum {
     DGJ_ERR_DB,           /* 503 db_unavailable: retry is safe */
     DGJ_ERR_NOMEM,        /* 500 internal: out of memory */
     DGJ_ERR_INTERNAL,     /* 500 internal: a bug, logged at error level */
+    DGJ_ERR_UNAUTH,       /* 401 unauthenticated: no or bad credentials */
+    DGJ_ERR_RATE,         /* 429 too_many_requests: slow down, retry later */
+    DGJ_ERR_PEER,         /* 502 peer_failed: SMS, WeChat... did not answer */
     DGJ_RC_MAX
 } dgj_rc_t;
 

@@ -196,6 +196,27 @@ dgj_req_fail(dgj_req_t *r, dgj_rc_t rc, const char *fmt, ...)
 
 
 dgj_rc_t
+dgj_req_fail_code(dgj_req_t *r, dgj_rc_t rc, const char *code,
+    const char *fmt, ...)
+{
+    va_list  ap;
+
+    if (r->err_rc != DGJ_OK) {
+        return rc;
+    }
+
+    r->err_rc = rc;
+    r->err_code = code;
+
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+
+    return rc;
+}
+
+
+dgj_rc_t
 dgj_req_header_add(dgj_req_t *r, const char *name, const char *value)
 {
     dgj_req_header_t  *h, **last;
@@ -288,7 +309,7 @@ dgj_reply_error(dgj_req_t *r, dgj_rc_t rc)
     int          status;
     char         body[1024], msg[DGJ_REQ_ERR_LEN * 6 + 1], id[256];
     size_t       len;
-    const char  *text;
+    const char  *text, *code;
 
     if (r->status != 0) {
         return;
@@ -301,8 +322,14 @@ dgj_reply_error(dgj_req_t *r, dgj_rc_t rc)
     status = dgj_rc_status(rc);
 
     text = dgj_rc_message(rc);
+    code = dgj_rc_code(rc);
+
     if (status < 500 && r->err_rc == rc && r->err[0] != '\0') {
         text = r->err;
+    }
+
+    if (r->err_rc == rc && r->err_code != NULL) {
+        code = r->err_code;
     }
 
     dgj_req_json_escape(msg, sizeof(msg), text);
@@ -311,12 +338,12 @@ dgj_reply_error(dgj_req_t *r, dgj_rc_t rc)
     len = (size_t) snprintf(body, sizeof(body),
                             "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"},"
                             "\"request_id\":\"%s\"}",
-                            dgj_rc_code(rc), msg, id);
+                            code, msg, id);
     if (len >= sizeof(body)) {
         len = (size_t) snprintf(body, sizeof(body),
                                 "{\"error\":{\"code\":\"%s\",\"message\":"
                                 "\"%s\"},\"request_id\":null}",
-                                dgj_rc_code(rc), dgj_rc_message(rc));
+                                code, dgj_rc_message(rc));
     }
 
     (void) dgj_reply(r, status, "application/json; charset=utf-8", body,

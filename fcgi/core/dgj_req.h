@@ -85,6 +85,7 @@ struct dgj_req_s {
     dgj_req_header_t  *headers;     /* extra reply headers */
 
     dgj_rc_t           err_rc;
+    const char        *err_code;    /* overrides dgj_rc_code(), or NULL */
     char               err[DGJ_REQ_ERR_LEN];
 
     int                status;      /* sent status, 0 before the reply */
@@ -132,6 +133,14 @@ const char *dgj_req_capture(dgj_req_t *r, const char *name);
  */
 dgj_rc_t dgj_req_fail(dgj_req_t *r, dgj_rc_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * dgj_req_fail() with a more precise error code than rc's own (a static
+ * string such as "account_locked"); the HTTP status is still rc's.
+ */
+dgj_rc_t dgj_req_fail_code(dgj_req_t *r, dgj_rc_t rc, const char *code,
+    const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Adds a reply header.  name and value must live as long as the request.
