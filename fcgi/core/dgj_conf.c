@@ -3,7 +3,8 @@
  * Copyright (C) Daguanjia
  *
  * dgj_conf.c: parsing and validation of the pool configuration file
- * (format in dgj_conf.h), including reading the DB password file.
+ * (format in dgj_conf.h), including reading the DB password file, and
+ * the reader of one-line secret files shared with the peer clients.
  */
 
 
@@ -274,6 +275,84 @@ done:
 }
 
 
+int
+dgj_conf_read_secret(const char *path, char *out, size_t size, char *msg,
+    size_t msglen)
+{
+    int      fd;
+    char     buf[DGJ_CONF_SECRET + 1];
+    ssize_t  n;
+    size_t   len;
+
+    if (size == 0 || size > DGJ_CONF_SECRET) {
+        snprintf(msg, msglen, "secret buffer of %zu bytes", size);
+        return -1;
+    }
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        snprintf(msg, msglen, "cannot open \"%s\": %s", path,
+                 strerror(errno));
+        return -1;
+    }
+
+    len = 0;
+
+    /* one byte more than fits, so an overlong file is noticed */
+    for ( ;; ) {
+        n = read(fd, buf + len, size + 1 - len);
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        len += (size_t) n;
+        if (len == size + 1) {
+            break;
+        }
+    }
+
+    close(fd);
+
+    if (n == -1) {
+        snprintf(msg, msglen, "cannot read \"%s\": %s", path,
+                 strerror(errno));
+        explicit_bzero(buf, sizeof(buf));
+        return -1;
+    }
+
+    /* the file may end with one newline */
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+        if (len > 0 && buf[len - 1] == '\r') {
+            len--;
+        }
+    }
+
+    if (len >= size) {
+        snprintf(msg, msglen, "\"%s\" is longer than %zu bytes", path,
+                 size - 1);
+        explicit_bzero(buf, sizeof(buf));
+        return -1;
+    }
+
+    if (memchr(buf, '\0', len) != NULL || memchr(buf, '\n', len) != NULL) {
+        snprintf(msg, msglen, "\"%s\" must hold one line", path);
+        explicit_bzero(buf, sizeof(buf));
+        return -1;
+    }
+
+    memcpy(out, buf, len);
+    out[len] = '\0';
+    explicit_bzero(buf, sizeof(buf));
+
+    return (int) len;
+}
+
+
 static int
 dgj_conf_set(const dgj_conf_key_t *k, dgj_conf_t *conf, const char *value,
     char *msg, size_t msglen)
@@ -355,69 +434,12 @@ static int
 dgj_conf_read_password(const char *path, dgj_conf_t *conf, char *msg,
     size_t msglen)
 {
-    int      fd;
-    char     buf[sizeof(conf->db_password) + 1];
-    ssize_t  n;
-    size_t   len;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        snprintf(msg, msglen, "cannot open \"%s\": %s", path,
-                 strerror(errno));
+    if (dgj_conf_read_secret(path, conf->db_password,
+                             sizeof(conf->db_password), msg, msglen)
+        == -1)
+    {
         return -1;
     }
-
-    len = 0;
-
-    for ( ;; ) {
-        n = read(fd, buf + len, sizeof(buf) - len);
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (n <= 0) {
-            break;
-        }
-
-        len += (size_t) n;
-        if (len == sizeof(buf)) {
-            break;
-        }
-    }
-
-    close(fd);
-
-    if (n == -1) {
-        snprintf(msg, msglen, "cannot read \"%s\": %s", path,
-                 strerror(errno));
-        explicit_bzero(buf, sizeof(buf));
-        return -1;
-    }
-
-    /* the file may end with one newline */
-    if (len > 0 && buf[len - 1] == '\n') {
-        len--;
-        if (len > 0 && buf[len - 1] == '\r') {
-            len--;
-        }
-    }
-
-    if (len >= sizeof(conf->db_password)) {
-        snprintf(msg, msglen, "\"%s\" is longer than %zu bytes", path,
-                 sizeof(conf->db_password) - 1);
-        explicit_bzero(buf, sizeof(buf));
-        return -1;
-    }
-
-    if (memchr(buf, '\0', len) != NULL || memchr(buf, '\n', len) != NULL) {
-        snprintf(msg, msglen, "\"%s\" must hold one line", path);
-        explicit_bzero(buf, sizeof(buf));
-        return -1;
-    }
-
-    memcpy(conf->db_password, buf, len);
-    conf->db_password[len] = '\0';
-    explicit_bzero(buf, sizeof(buf));
 
     return 0;
 }

@@ -50,6 +50,7 @@
 
 #define DGJ_CONF_PATH   512
 #define DGJ_CONF_NAME   64
+#define DGJ_CONF_SECRET 512
 
 
 struct dgj_conf_s {
@@ -98,6 +99,17 @@ void dgj_conf_defaults(dgj_conf_t *conf);
  */
 int dgj_conf_load(const char *path, dgj_conf_t *conf, char *err,
     size_t errlen);
+
+/*
+ * Reads a one-line secret file (a password, an API key) into out (size
+ * bytes, at most DGJ_CONF_SECRET): one trailing newline (or CRLF) is
+ * dropped; a second line, a NUL byte or more than size - 1 bytes is an
+ * error.  Returns the length (0 for an empty file: callers that need a
+ * secret refuse it), or -1 with a message naming path in msg (never the
+ * content).  The stack copy is wiped; out is the caller's to wipe.
+ */
+int dgj_conf_read_secret(const char *path, char *out, size_t size,
+    char *msg, size_t msglen);
 
 
 #endif /* DGJ_CONF_H */

@@ -18,7 +18,6 @@
 
 static dgj_rc_t dgj_req_args_parse(dgj_req_t *r);
 static size_t dgj_req_json_escape(char *dst, size_t size, const char *s);
-static size_t dgj_req_utf8_len(const unsigned char *p, size_t left);
 static int dgj_req_hex(int c);
 
 
@@ -392,6 +391,94 @@ dgj_req_unescape(char *dst, const char *src, size_t len, int plus)
 }
 
 
+char *
+dgj_req_escape(dgj_pool_t *pool, const char *s)
+{
+    char                 *dst, *d;
+    const unsigned char  *p;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    dst = dgj_palloc(pool, strlen(s) * 3 + 1);
+    if (dst == NULL) {
+        return NULL;
+    }
+
+    d = dst;
+
+    for (p = (const unsigned char *) s; *p != '\0'; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+            || (*p >= '0' && *p <= '9')
+            || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+        {
+            *d++ = (char) *p;
+            continue;
+        }
+
+        *d++ = '%';
+        *d++ = hex[*p >> 4];
+        *d++ = hex[*p & 0x0f];
+    }
+
+    *d = '\0';
+
+    return dst;
+}
+
+
+size_t
+dgj_req_utf8_len(const unsigned char *p, size_t left)
+{
+    size_t    k, i;
+    uint32_t  cp, min;
+
+    if (left == 0) {
+        return 0;
+    }
+
+    if (*p < 0x80) {
+        return 1;
+    }
+
+    if (*p >= 0xc2 && *p <= 0xdf) {
+        k = 2;
+        cp = *p & 0x1f;
+        min = 0x80;
+
+    } else if (*p >= 0xe0 && *p <= 0xef) {
+        k = 3;
+        cp = *p & 0x0f;
+        min = 0x800;
+
+    } else if (*p >= 0xf0 && *p <= 0xf4) {
+        k = 4;
+        cp = *p & 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if (left < k) {
+        return 0;
+    }
+
+    for (i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+
+    return k;
+}
+
+
 static dgj_rc_t
 dgj_req_args_parse(dgj_req_t *r)
 {
@@ -517,52 +604,6 @@ dgj_req_json_escape(char *dst, size_t size, const char *s)
     dst[n] = '\0';
 
     return n;
-}
-
-
-/* length of a valid UTF-8 sequence at p, or 0 */
-static size_t
-dgj_req_utf8_len(const unsigned char *p, size_t left)
-{
-    size_t    k, i;
-    uint32_t  cp, min;
-
-    if (*p >= 0xc2 && *p <= 0xdf) {
-        k = 2;
-        cp = *p & 0x1f;
-        min = 0x80;
-
-    } else if (*p >= 0xe0 && *p <= 0xef) {
-        k = 3;
-        cp = *p & 0x0f;
-        min = 0x800;
-
-    } else if (*p >= 0xf0 && *p <= 0xf4) {
-        k = 4;
-        cp = *p & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if (left < k) {
-        return 0;
-    }
-
-    for (i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-
-    return k;
 }
 
 

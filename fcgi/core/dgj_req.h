@@ -172,5 +172,20 @@ void dgj_reply_error(dgj_req_t *r, dgj_rc_t rc);
  */
 ssize_t dgj_req_unescape(char *dst, const char *src, size_t len, int plus);
 
+/*
+ * Percent-encodes s for a URL query value or path segment: every byte
+ * but the RFC 3986 unreserved ones (A-Z a-z 0-9 - . _ ~) becomes %XX
+ * (upper-case hex).  The result is owned by pool; NULL when out of
+ * memory.
+ */
+char *dgj_req_escape(dgj_pool_t *pool, const char *s);
+
+/*
+ * Length of the valid UTF-8 character at p (left bytes available): 1 for
+ * ASCII, 2..4 for a well-formed sequence (no overlong form, surrogate or
+ * code point above U+10FFFF), 0 when invalid or left is 0.
+ */
+size_t dgj_req_utf8_len(const unsigned char *p, size_t left);
+
 
 #endif /* DGJ_REQ_H */

@@ -332,6 +332,29 @@ main(void)
               && strcmp(dgj_rc_code(DGJ_ERR_NOMEM), "internal") == 0
               && dgj_rc_status((dgj_rc_t) 999) == 500);
 
+    dgj_pool_reset(pool);
+    v = dgj_req_escape(pool, "a-Z_0.~ /?&=%+\xe6\xb0\x91");
+    test_cond("req-7.1: escape keeps unreserved bytes, encodes the rest",
+              v != NULL
+              && strcmp(v, "a-Z_0.~%20%2F%3F%26%3D%25%2B%E6%B0%91") == 0);
+
+    dgj_pool_fail_alloc(1);
+    v = dgj_req_escape(pool, "x");
+    dgj_pool_fail_alloc(0);
+    test_cond("req-7.2: escape without memory is NULL", v == NULL);
+
+    ok = 1;
+    ok &= dgj_req_utf8_len((const unsigned char *) "a", 1) == 1;
+    ok &= dgj_req_utf8_len((const unsigned char *) "\xe6\xb0\x91", 3) == 3;
+    ok &= dgj_req_utf8_len((const unsigned char *) "\xe6\xb0\x91", 2) == 0;
+    ok &= dgj_req_utf8_len((const unsigned char *) "\xc0\x80", 2) == 0;
+    ok &= dgj_req_utf8_len((const unsigned char *) "\xed\xa0\x80", 3) == 0;
+    ok &= dgj_req_utf8_len((const unsigned char *) "\xf0\x9f\x98\x80", 4)
+          == 4;
+    ok &= dgj_req_utf8_len((const unsigned char *) "", 0) == 0;
+    test_cond("req-7.3: utf8_len: ASCII, 3 and 4 bytes, short, overlong, "
+              "surrogate", ok);
+
     dgj_pool_destroy(pool);
 
     return test_report();
