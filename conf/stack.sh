@@ -24,6 +24,29 @@ UPSTREAM_KEEPALIVE=${DGJ_UPSTREAM_KEEPALIVE:-16}
 # each holds up to DGJ_FCGI_CONNS kept-alive nginx connections at once.
 FCGI_WORKERS=${DGJ_FCGI_WORKERS:-$(( $(nproc) * 4 ))}
 NGINX_LOG_LEVEL=${DGJ_NGINX_LOG_LEVEL:-notice}
+TLS_PORT=${DGJ_TLS_PORT:-8443}
+PUBLIC_URL=${DGJ_PUBLIC_URL:-http://127.0.0.1:$PORT}
+# Argon2id cost of new password hashes (docs/security.md)
+ARGON2_M_KIB=${DGJ_ARGON2_M_KIB:-65536}
+ARGON2_T=${DGJ_ARGON2_T:-3}
+# SMS gateway and WeChat.  Unless real ones are configured, `make run`
+# starts the local demo peer (tests/fakes/peers.mjs), which speaks their
+# protocols and keeps the SMS it "sends" in var/log/sms-outbox.jsonl.
+PEERS_PORT=${DGJ_PEERS_PORT:-8091}
+SMS_URL=${DGJ_SMS_URL:-}
+WECHAT_URL=${DGJ_WECHAT_URL:-}
+WECHAT_AUTH_URL=${DGJ_WECHAT_AUTH_URL:-}
+WECHAT_APPID=${DGJ_WECHAT_APPID:-wx5d3c0dgj00demo01}
+if [ -z "$SMS_URL" ]; then
+    DEMO_PEERS=yes
+    SMS_URL=http://127.0.0.1:$PEERS_PORT
+    WECHAT_URL=${WECHAT_URL:-$SMS_URL}
+    WECHAT_AUTH_URL=${WECHAT_AUTH_URL:-$SMS_URL}
+else
+    DEMO_PEERS=no
+fi
+# tests only: a file holding a clock offset in seconds (dgj_clock.h)
+CLOCK_FILE=${DGJ_CLOCK_FILE:-}
 DB_BUFFER_POOL=${DGJ_DB_BUFFER_POOL:-256M}
 
 NGINX=/usr/sbin/nginx
@@ -119,6 +142,30 @@ make_secret()
 }
 
 
+# A self-signed certificate for https://127.0.0.1:TLS_PORT, made once.
+# docs/operations.md says how to put a real one in its place.
+make_tls()
+{
+    d=$SECRETS/tls
+
+    [ -s "$d/server.crt" ] && [ -s "$d/server.key" ] && return 0
+
+    mkdir -p "$d"
+    chmod 0700 "$d"
+    (
+        umask 077
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+            -nodes -days 825 -subj "/O=Daguanjia demo/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -keyout "$d/server.key.tmp" -out "$d/server.crt.tmp" \
+            > /dev/null 2>&1
+    ) || die "openssl could not make the self-signed certificate"
+    mv "$d/server.key.tmp" "$d/server.key"
+    mv "$d/server.crt.tmp" "$d/server.crt"
+    say "generated self-signed certificate $d/server.crt"
+}
+
+
 write_client_cnf()
 {
     # $1 file, $2 user, $3 password file or empty for socket auth
@@ -154,6 +201,15 @@ render_one()
         -e "s|@FCGI_USER_LINE@|$FCGI_USER_LINE|g" \
         -e "s|@POOL@|${POOL:-}|g" \
         -e "s|@FCGI_ROUTES@|${FCGI_ROUTES:-all}|g" \
+        -e "s|@TLS_PORT@|$TLS_PORT|g" \
+        -e "s|@PUBLIC_URL@|$PUBLIC_URL|g" \
+        -e "s|@ARGON2_M_KIB@|$ARGON2_M_KIB|g" \
+        -e "s|@ARGON2_T@|$ARGON2_T|g" \
+        -e "s|@SMS_URL@|$SMS_URL|g" \
+        -e "s|@WECHAT_URL@|$WECHAT_URL|g" \
+        -e "s|@WECHAT_AUTH_URL@|$WECHAT_AUTH_URL|g" \
+        -e "s|@WECHAT_APPID@|$WECHAT_APPID|g" \
+        -e "s|@CLOCK_LINE@|$CLOCK_LINE|g" \
         "$1" > "$2.tmp"
     mv "$2.tmp" "$2"
 }
@@ -173,6 +229,11 @@ render()
         die "$FCGI_WORKERS FastCGI workers hold $((FCGI_WORKERS * conns)) kept" \
             "connections, not more than nginx keeps idle" \
             "($NGINX_WORKERS x $UPSTREAM_KEEPALIVE): raise DGJ_FCGI_WORKERS"
+    fi
+
+    CLOCK_LINE="# clock_file: tests only"
+    if [ -n "$CLOCK_FILE" ]; then
+        CLOCK_LINE="clock_file        = $CLOCK_FILE"
     fi
 
     NGINX_USER_LINE="# nginx workers run as the caller"
@@ -200,7 +261,12 @@ render()
     make_secret db-migrate.pw
     make_secret db-app.pw
     make_secret db-ro.pw
-    chown "$WEB_USER" "$SECRETS/db-app.pw"
+    make_secret sms.key
+    make_secret wechat.secret
+    # read by the workers after they drop privileges
+    chown "$WEB_USER" "$SECRETS/db-app.pw" "$SECRETS/sms.key" \
+                      "$SECRETS/wechat.secret"
+    make_tls
 
     if [ "$(id -u)" = 0 ]; then
         admin=root
@@ -378,6 +444,71 @@ stop_fcgi()
     for POOL in $POOLS; do
         stop_pidfile "FastCGI pool $POOL" "$VAR/run/fcgi/$POOL.pid" TERM 20
     done
+}
+
+
+peers_up()
+{
+    perl -MIO::Socket::INET -e '
+        exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+                                   PeerPort => $ARGV[0]) ? 0 : 1)' \
+        "$PEERS_PORT"
+}
+
+
+# The demo SMS gateway and WeChat (tests/fakes/peers.mjs), only when no
+# real ones are configured (DGJ_SMS_URL unset).
+start_peers()
+{
+    [ "$DEMO_PEERS" = yes ] || return 0
+
+    pidf=$VAR/run/peers.pid
+    pid_alive "$pidf" && return 0
+
+    say "starting the demo SMS/WeChat peer on 127.0.0.1:$PEERS_PORT"
+    nohup node "$ROOT/tests/fakes/peers.mjs" --port "$PEERS_PORT" \
+        --sms-key-file "$SECRETS/sms.key" \
+        --wechat-appid "$WECHAT_APPID" \
+        --wechat-secret-file "$SECRETS/wechat.secret" \
+        --record-file "$VAR/log/sms-outbox.jsonl" \
+        >> "$VAR/log/peers.log" 2>&1 < /dev/null &
+    echo $! > "$pidf"
+
+    wait_until 10 peers_up || die "the demo peer did not start (see $VAR/log/peers.log)"
+}
+
+
+stop_peers()
+{
+    stop_pidfile "demo peer" "$VAR/run/peers.pid" TERM 10
+}
+
+
+# One account per role, made once; credentials in var/secrets only.
+demo_accounts()
+{
+    TZ=Asia/Shanghai "$FCGI" -c "$CONF/fcgi-main.conf" \
+        -D "$SECRETS/demo-accounts.txt" \
+      || die "could not create the demo accounts"
+    chmod 0600 "$SECRETS/demo-accounts.txt"
+}
+
+
+# totp USERNAME: the current one-time code of a demo account (RFC 6238)
+totp()
+{
+    secret=$(awk -v u="$1" '$2 == u { print $4 }' \
+                 "$SECRETS/demo-accounts.txt" 2>/dev/null)
+    [ -n "$secret" ] || die "no demo account \"$1\" in $SECRETS/demo-accounts.txt"
+
+    perl -MDigest::SHA=hmac_sha1 -e '
+        my %v; @v{"A" .. "Z", "2" .. "7"} = (0 .. 31);
+        my $bits = join "", map { sprintf "%05b", $v{$_} } split //, uc $ARGV[0];
+        my $key = pack "B*", substr($bits, 0, int(length($bits) / 8) * 8);
+        my $h = hmac_sha1(pack("NN", 0, int(time() / 30)), $key);
+        my $o = ord(substr $h, -1) & 15;
+        printf "%06d\n", (unpack("N", substr $h, $o, 4) & 0x7fffffff) % 1000000;
+        ' "$secret"
 }
 
 
@@ -638,11 +769,27 @@ banner()
                 curl -s -X POST -d '{"from":"2026-09-30","working_days":3}' \\
                      http://127.0.0.1:$PORT/api/v1/calendar/due
 
+    https       https://127.0.0.1:$TLS_PORT/  (self-signed, $SECRETS/tls/)
+
     logs        $VAR/log/
     data        $VAR/mariadb/   secrets $VAR/secrets/
     stop        make stop       reload  make reload
 
+  Demo accounts ($SECRETS/demo-accounts.txt; sign in with
+  POST /api/v1/auth/login {"username","password","totp"}):
+
 EOF
+    sed 's/^/    /' "$SECRETS/demo-accounts.txt" 2>/dev/null || true
+    cat <<EOF
+
+    TOTP code   sh conf/stack.sh totp demo.intake
+EOF
+    if [ "$DEMO_PEERS" = yes ]; then
+        cat <<EOF
+    SMS codes   $VAR/log/sms-outbox.jsonl (demo SMS gateway, not real SMS)
+EOF
+    fi
+    echo
 }
 
 
@@ -652,6 +799,9 @@ print_env()
 DGJ_ROOT=$ROOT
 DGJ_VAR=$VAR
 DGJ_BASE_URL=http://127.0.0.1:$PORT
+DGJ_TLS_URL=https://127.0.0.1:$TLS_PORT
+DGJ_PEERS_URL=http://127.0.0.1:$PEERS_PORT
+DGJ_DEMO_ACCOUNTS=$SECRETS/demo-accounts.txt
 DGJ_PORT=$PORT
 DGJ_DB_PORT=$DB_PORT
 DGJ_DB_SOCKET=$VAR/run/db/mysqld.sock
@@ -671,12 +821,15 @@ start)
     start_db
     bootstrap_db
     migrate
+    demo_accounts
+    start_peers
     start_fcgi
     start_nginx
     ;;
 stop)
     stop_nginx
     stop_fcgi
+    stop_peers
     stop_db
     ;;
 restart)
@@ -737,11 +890,20 @@ stop-fcgi)
 start-nginx)
     start_nginx
     ;;
+start-peers)
+    start_peers
+    ;;
+stop-peers)
+    stop_peers
+    ;;
+totp)
+    totp "${2:-}"
+    ;;
 stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|render|migrate|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,7 @@
 
 
 #include "dgj_core.h"
+#include "dgj_accounts.h"
 #include "dgj_conf.h"
 #include "dgj_supervisor.h"
 
@@ -22,13 +23,14 @@ main(int argc, char **argv)
 {
     int          c, test, rc;
     char         err[1024];
-    const char  *path;
+    const char  *path, *demo;
     dgj_conf_t  *conf;
 
     path = NULL;
+    demo = NULL;
     test = 0;
 
-    while ((c = getopt(argc, argv, "c:tvh")) != -1) {
+    while ((c = getopt(argc, argv, "c:D:tvh")) != -1) {
         switch (c) {
 
         case 'c':
@@ -37,6 +39,10 @@ main(int argc, char **argv)
 
         case 't':
             test = 1;
+            break;
+
+        case 'D':
+            demo = optarg;
             break;
 
         case 'v':
@@ -78,7 +84,12 @@ main(int argc, char **argv)
         return 0;
     }
 
-    rc = dgj_supervisor_run(path, conf, argv);
+    if (demo != NULL) {
+        rc = (dgj_accounts_demo(conf, demo) == 0) ? 0 : 1;
+
+    } else {
+        rc = dgj_supervisor_run(path, conf, argv);
+    }
 
     explicit_bzero(conf, sizeof(dgj_conf_t));
     free(conf);
@@ -90,9 +101,11 @@ main(int argc, char **argv)
 static void
 dgj_main_usage(FILE *f)
 {
-    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t]\n"
+    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t | -D FILE]\n"
                "       dgj-fcgi -v\n"
                "  -c CONFIG  run the pool described by CONFIG\n"
                "  -t         test the configuration and exit\n"
+               "  -D FILE    create the missing demo accounts, append their\n"
+               "             credentials to FILE and exit\n"
                "  -v         print the version and exit\n");
 }

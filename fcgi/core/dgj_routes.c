@@ -10,6 +10,7 @@
 #include "dgj_core.h"
 #include "dgj_routes.h"
 
+#include "dgj_accounts.h"
 #include "dgj_reference.h"
 
 
@@ -26,6 +27,7 @@ static int dgj_routes_walk(dgj_router_t *rt, const char *spec, char *msg,
 static const dgj_routes_entry_t  dgj_routes_registry[] = {
 
     { "reference", dgj_reference_routes },
+    { "accounts", dgj_accounts_routes },
 
     { NULL, NULL }
 };

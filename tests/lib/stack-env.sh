@@ -27,8 +27,13 @@ isolated_stack()
     DGJ_VAR=$1
     DGJ_PORT=$(free_port)
     DGJ_DB_PORT=$(free_port)
+    DGJ_TLS_PORT=$(free_port)
+    DGJ_PEERS_PORT=$(free_port)
+    # tests move the workers' clock by writing seconds into this file
+    DGJ_CLOCK_FILE=$DGJ_VAR/clock-offset
     DGJ_STACK="sh $ROOT/conf/stack.sh"
-    export DGJ_VAR DGJ_PORT DGJ_DB_PORT DGJ_STACK
+    export DGJ_VAR DGJ_PORT DGJ_DB_PORT DGJ_TLS_PORT DGJ_PEERS_PORT \
+           DGJ_CLOCK_FILE DGJ_STACK
 
     if [ -d "$DGJ_VAR" ]; then
         stack stop >/dev/null 2>&1 || true
