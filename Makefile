@@ -8,7 +8,7 @@ SHELL := /bin/sh
 # build/config.mk is remade (installing missing packages) when absent or
 # older than configure; make then restarts with it included.  Stopping and
 # cleaning never configure.
-ifeq ($(filter-out stop status clean distclean style backup restore rotate-logs,$(or $(MAKECMDGOALS),all)),)
+ifeq ($(filter-out stop status clean distclean style backup restore rotate-logs rotate-keys,$(or $(MAKECMDGOALS),all)),)
 -include build/config.mk
 else
 include build/config.mk
@@ -37,12 +37,16 @@ endif
 
 OBJDIR = build/obj/$(BUILD_FLAVOUR)
 BINDIR = build/bin
-FCGI_DIRS = $(sort $(dir $(wildcard fcgi/*/*.c)))
+# fcgi/tools/ holds command-line tools with their own main(): not linked
+# into dgj-fcgi or the tests
+TOOL_SRCS = $(wildcard fcgi/tools/*.c)
+FCGI_DIRS = $(sort $(dir $(filter-out $(TOOL_SRCS),$(wildcard fcgi/*/*.c))))
 # nginx-free C shared by the module and the workers (dgj_token.c)
 SHARED_DIR = modules/ngx_http_dgj_module
 SHARED_SRCS = $(wildcard $(SHARED_DIR)/dgj_*.c)
-FCGI_SRCS = $(wildcard fcgi/*/*.c) $(SHARED_SRCS)
+FCGI_SRCS = $(filter-out $(TOOL_SRCS),$(wildcard fcgi/*/*.c)) $(SHARED_SRCS)
 FCGI_HDRS = $(wildcard fcgi/*/*.h) $(wildcard $(SHARED_DIR)/dgj_*.h)
+SHARED_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(SHARED_SRCS))
 FCGI_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(FCGI_SRCS))
 FCGI_LIB_OBJS = $(filter-out $(OBJDIR)/fcgi/core/dgj_main.o,$(FCGI_OBJS))
 FCGI_INCS = $(patsubst %/,-I%,$(FCGI_DIRS)) -I$(SHARED_DIR)
@@ -67,12 +71,14 @@ NGX_BUILD = build/nginx-src
 NGX_SO_NAME = $(firstword $(shell sed -n 's/^ *ngx_module_name="\(.*\)"$$/\1/p' \
                   modules/ngx_http_dgj_module/config))
 
-.PHONY: all fcgi module unit npm run stop reload status test bench style \
-        clean distclean rotate-logs backup restore upgrade
+.PHONY: all fcgi tools module unit npm run stop reload status test bench \
+        style clean distclean rotate-logs backup restore upgrade \
+        rotate-keys fuzz
 
-all: module fcgi unit npm
+all: module fcgi tools unit npm
 
 fcgi: $(BINDIR)/dgj-fcgi
+tools: $(BINDIR)/dgj-token
 module: $(MODULE_SO)
 unit: $(UNIT_BINS) $(DB_TEST_BINS)
 
@@ -81,6 +87,16 @@ unit: $(UNIT_BINS) $(DB_TEST_BINS)
 $(BINDIR)/dgj-fcgi: $(FCGI_OBJS) build/.flavour-$(BUILD_FLAVOUR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_SAN) -o $@ $(FCGI_OBJS) $(DEPS_LIBS)
+
+# dgj-token: mint, verify, CSRF tokens and new keys (dgj_token.c only)
+$(BINDIR)/dgj-token: $(OBJDIR)/fcgi/tools/dgj_token_tool.o $(SHARED_OBJS) \
+                     build/.flavour-$(BUILD_FLAVOUR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $< $(SHARED_OBJS) -lcrypto
+
+$(OBJDIR)/fcgi/tools/%.o: fcgi/tools/%.c $(FCGI_HDRS) build/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -I$(SHARED_DIR) -c -o $@ $<
 
 build/.flavour-$(BUILD_FLAVOUR):
 	@mkdir -p build
@@ -159,6 +175,11 @@ status:
 
 rotate-logs:
 	sh conf/stack.sh reopen
+
+# new token signing key, verified everywhere before it signs (no reload
+# of code: the key ring is configuration)
+rotate-keys:
+	sh conf/stack.sh rotate-keys
 
 backup:
 	sh conf/stack.sh backup

@@ -5,6 +5,7 @@
 # uses var/ on port 8080; the tests use build/test/var on free ports.
 #
 #   sh conf/stack.sh start|stop|restart|reload|upgrade|reopen|status|banner
+#   sh conf/stack.sh rotate-keys
 #   sh conf/stack.sh start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx
 #   sh conf/stack.sh backup | restore FILE | render | migrate | env
 #
@@ -166,6 +167,47 @@ make_tls()
 }
 
 
+# The token key ring (docs/security.md#inline-authentication): one
+# HMAC-SHA-256 key, signing, made at first start.  Read by the nginx master
+# and by the FastCGI workers (group of the web user), never in git.
+key_line()
+{
+    # $1 kid
+    printf '%s hmac-sha256 %s' "$1" "$(openssl rand -hex 32)"
+}
+
+
+secure_keys()
+{
+    chmod 0640 "$1"
+    chgrp "$(id -gn "$WEB_USER")" "$1"
+}
+
+
+make_token_keys()
+{
+    f=$SECRETS/token.keys
+
+    if [ ! -s "$f" ]; then
+        (
+            umask 077
+            printf '# token key ring: <kid> <alg> <64 hex> [sign]\n' \
+                > "$f.tmp"
+            printf '%s sign\n' "$(key_line "k$(date +%s)")" >> "$f.tmp"
+        )
+        mv "$f.tmp" "$f"
+        say "generated token key ring $f"
+    fi
+    secure_keys "$f"
+
+    # revoked sessions, appended by the workers, read by nginx
+    if [ ! -e "$VAR/state/revoked.list" ]; then
+        : > "$VAR/state/revoked.list"
+    fi
+    chown "$WEB_USER" "$VAR/state/revoked.list"
+}
+
+
 write_client_cnf()
 {
     # $1 file, $2 user, $3 password file or empty for socket auth
@@ -267,6 +309,7 @@ render()
     chown "$WEB_USER" "$SECRETS/db-app.pw" "$SECRETS/sms.key" \
                       "$SECRETS/wechat.secret"
     make_tls
+    make_token_keys
 
     if [ "$(id -u)" = 0 ]; then
         admin=root
@@ -620,6 +663,91 @@ reload()
 }
 
 
+# nginx_reloaded MASTER OLD_WORKERS: every worker of the earlier
+# configuration is gone or shutting down, and a new one runs
+nginx_reloaded()
+{
+    fresh=0
+    for w in $(pgrep -P "$1"); do
+        case " $2 " in
+        *" $w "*)
+            ps -o args= -p "$w" 2>/dev/null | grep -q 'shutting down' \
+                || return 1
+            ;;
+        *)
+            fresh=1
+            ;;
+        esac
+    done
+    [ "$fresh" = 1 ]
+}
+
+
+# nginx_reload_wait: a graceful nginx reload that returns once new
+# workers (with the new key ring) serve every new connection
+nginx_reload_wait()
+{
+    nginx_cmd -t -q || die "nginx -t failed; the running nginx keeps its config"
+    pid_alive "$VAR/run/nginx.pid" || return 0
+
+    master=$(cat "$VAR/run/nginx.pid")
+    old=$(pgrep -P "$master" | tr '\n' ' ')
+    nginx_cmd -s reload
+    wait_until 20 nginx_reloaded "$master" "$old" \
+        || die "nginx did not take the new configuration in 20 s"
+}
+
+
+# Key rotation without a refused token: the new key first verifies
+# everywhere, then signs; at most 3 keys stay (the signing one and the
+# two newest others; a token lives at most 10 minutes).
+rotate_keys()
+{
+    f=$SECRETS/token.keys
+    [ -s "$f" ] || die "no key ring $f: start the stack first"
+
+    kid=k$(date +%s)
+    while grep -q "^$kid " "$f"; do
+        sleep 1
+        kid=k$(date +%s)
+    done
+
+    say "adding token key $kid (verifying only)"
+    (
+        umask 077
+        awk -v new="$(key_line "$kid")" '
+            /^[ \t]*(#|$)/ { print; next }
+            { keys[n++] = $0; if ($NF == "sign") s = n - 1 }
+            END {
+                kept = 0
+                for (i = n - 1; i >= 0; i--) {
+                    if (i == s || kept < 1) { keep[i] = 1; if (i != s) kept++ }
+                }
+                for (i = 0; i < n; i++) if (keep[i]) print keys[i]
+                print new
+            }' "$f" > "$f.tmp"
+    )
+    secure_keys "$f.tmp"
+    mv "$f.tmp" "$f"
+    nginx_reload_wait
+
+    say "token key $kid signs from now on"
+    (
+        umask 077
+        awk -v kid="$kid" '
+            /^[ \t]*(#|$)/ { print; next }
+            { sub(/[ \t]+sign[ \t]*$/, "") }
+            $1 == kid { print $0 " sign"; next }
+            { print }' "$f" > "$f.tmp"
+    )
+    secure_keys "$f.tmp"
+    mv "$f.tmp" "$f"
+
+    # nginx (already verifying it) and the pools, which mint with it
+    reload
+}
+
+
 # Live binary upgrade of the pools (SIGUSR2, see fcgi/core/dgj_supervisor.h):
 # the rebuilt $FCGI checks the config, each supervisor execs it with the
 # listening socket, and we wait until the pid file names a new supervisor
@@ -839,6 +967,10 @@ restart)
 reload)
     reload
     ;;
+rotate-keys)
+    render
+    rotate_keys
+    ;;
 upgrade)
     render
     upgrade_fcgi
@@ -903,7 +1035,7 @@ stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE" >&2
     exit 2
     ;;
 esac

@@ -830,7 +830,8 @@ dgj_token_b64_decode(const char *in, size_t len, unsigned char *out,
 
     for (i = 0; i < len; i += 4) {
         for (j = 0; j < 4; j++) {
-            c[j] = i + j < len ? dgj_token_b64_val((unsigned char) in[i + j]) : 0;
+            c[j] = (i + j < len)
+                   ? dgj_token_b64_val((unsigned char) in[i + j]) : 0;
             if (c[j] < 0) {
                 return -1;
             }
