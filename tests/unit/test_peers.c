@@ -24,7 +24,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testhelp.h"
@@ -59,17 +58,8 @@ test_stop_fake(void)
 static void
 test_write(const char *name, const char *text, char *path, size_t size)
 {
-    FILE  *f;
-
     snprintf(path, size, "%s/%s", dir, name);
-
-    f = fopen(path, "w");
-    if (f == NULL) {
-        exit(2);
-    }
-
-    fputs(text, f);
-    fclose(f);
+    dgj_test_write_file(path, text);
 }
 
 
@@ -180,17 +170,6 @@ test_mode(const char *json)
 }
 
 
-static double
-test_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-
 /* rc and the recorded code are as expected */
 static int
 test_failed(dgj_rc_t rc, dgj_rc_t want, const char *code)
@@ -290,9 +269,9 @@ main(void)
               "sms_failed", ok && test_failed(rc, DGJ_ERR_PEER, "sms_failed"));
 
     ok = test_mode("{\"sms\":\"timeout\"}");
-    t0 = test_now();
+    t0 = dgj_test_now();
     rc = dgj_sms_send(test_req(), "13800138000", "login_code", TEST_CODE);
-    took = test_now() - t0;
+    took = dgj_test_now() - t0;
     printf("# SMS timeout after %.2f s (peer_timeout 1)\n", took);
     test_cond("peers-1.5: a silent gateway is sms_failed within "
               "peer_timeout + 1 s",
@@ -386,9 +365,9 @@ main(void)
               ok && test_failed(rc, DGJ_ERR_PEER, "wechat_failed"));
 
     ok = test_mode("{\"wechat\":\"timeout\"}");
-    t0 = test_now();
+    t0 = dgj_test_now();
     rc = dgj_wechat_exchange(test_req(), "code-2", &user);
-    took = test_now() - t0;
+    took = dgj_test_now() - t0;
     test_cond("peers-3.7: a silent WeChat is wechat_failed within "
               "peer_timeout + 1 s",
               ok && test_failed(rc, DGJ_ERR_PEER, "wechat_failed")
