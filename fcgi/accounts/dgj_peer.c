@@ -169,43 +169,17 @@ dgj_peer_secret(const char *module, const char *path, char *buf, size_t size)
 }
 
 
-char *
-dgj_peer_url(dgj_req_t *r, const char *base, const char *fmt, ...)
+int
+dgj_peer_base_len(const char *base)
 {
-    int      n;
-    char    *url;
-    size_t   blen;
-    va_list  ap;
+    size_t  n;
 
-    blen = strlen(base);
-    if (blen > 0 && base[blen - 1] == '/') {
-        blen--;
+    n = strlen(base);
+    if (n > 0 && base[n - 1] == '/') {
+        n--;
     }
 
-    if (blen == 0) {
-        return NULL;
-    }
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-
-    if (n < 0) {
-        return NULL;
-    }
-
-    url = dgj_palloc(r->pool, blen + (size_t) n + 1);
-    if (url == NULL) {
-        return NULL;
-    }
-
-    memcpy(url, base, blen);
-
-    va_start(ap, fmt);
-    vsnprintf(url + blen, (size_t) n + 1, fmt, ap);
-    va_end(ap);
-
-    return url;
+    return n > INT_MAX ? 0 : (int) n;
 }
 
 

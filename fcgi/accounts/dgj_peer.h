@@ -62,12 +62,10 @@ dgj_rc_t dgj_peer_secret(const char *module, const char *path, char *buf,
     size_t size);
 
 /*
- * base (a configured URL, one trailing '/' ignored) followed by the
- * printf-formatted rest, in r->pool; NULL when out of memory or base is
- * empty.
+ * Length of a configured base URL without one trailing '/', so callers
+ * write dgj_psprintf(pool, "%.*s/path", n, base); 0 when base is empty.
  */
-char *dgj_peer_url(dgj_req_t *r, const char *base, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int dgj_peer_base_len(const char *base);
 
 
 #endif /* DGJ_PEER_H */

@@ -31,6 +31,7 @@ dgj_rc_t
 dgj_sms_send(dgj_req_t *r, const char *phone, const char *tmpl,
     const char *code)
 {
+    int              n;
     char             key[DGJ_CONF_SECRET], norm[DGJ_IDS_PHONE_LEN + 1];
     char            *url, *auth, *body;
     size_t           len;
@@ -47,11 +48,12 @@ dgj_sms_send(dgj_req_t *r, const char *phone, const char *tmpl,
                                  "not a mainland mobile number");
     }
 
-    if (r->conf == NULL || r->conf->sms_url[0] == '\0') {
+    n = r->conf != NULL ? dgj_peer_base_len(r->conf->sms_url) : 0;
+    if (n == 0) {
         return dgj_req_fail(r, DGJ_ERR_INTERNAL, "sms_url not configured");
     }
 
-    url = dgj_peer_url(r, r->conf->sms_url, "/v1/sms/send");
+    url = dgj_psprintf(r->pool, "%.*s/v1/sms/send", n, r->conf->sms_url);
     if (url == NULL) {
         return dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for the SMS URL");
     }

@@ -35,11 +35,12 @@ dgj_rc_t
 dgj_wechat_authorize_url(dgj_req_t *r, const char *redirect_uri,
     const char *state, char **url)
 {
+    int    n;
     char  *appid, *redirect;
 
-    if (r->conf == NULL || r->conf->wechat_auth_url[0] == '\0'
-        || r->conf->wechat_appid[0] == '\0')
-    {
+    n = r->conf != NULL ? dgj_peer_base_len(r->conf->wechat_auth_url) : 0;
+
+    if (n == 0 || r->conf->wechat_appid[0] == '\0') {
         return dgj_req_fail(r, DGJ_ERR_INTERNAL,
                             "wechat_auth_url or wechat_appid not configured");
     }
@@ -53,11 +54,11 @@ dgj_wechat_authorize_url(dgj_req_t *r, const char *redirect_uri,
     redirect = dgj_req_escape(r->pool, redirect_uri);
 
     *url = (appid == NULL || redirect == NULL) ? NULL
-           : dgj_peer_url(r, r->conf->wechat_auth_url,
-                          "/connect/oauth2/authorize?appid=%s"
+           : dgj_psprintf(r->pool, "%.*s/connect/oauth2/authorize?appid=%s"
                           "&redirect_uri=%s&response_type=code"
                           "&scope=snsapi_base&state=%s#wechat_redirect",
-                          appid, redirect, state);
+                          n, r->conf->wechat_auth_url, appid, redirect,
+                          state);
 
     if (*url == NULL) {
         return dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for the URL");
@@ -70,6 +71,7 @@ dgj_wechat_authorize_url(dgj_req_t *r, const char *redirect_uri,
 dgj_rc_t
 dgj_wechat_exchange(dgj_req_t *r, const char *code, dgj_wechat_user_t *out)
 {
+    int             n;
     char            secret[DGJ_CONF_SECRET];
     char           *url, *appid, *esc;
     json_t         *ans, *e, *ex;
@@ -85,9 +87,9 @@ dgj_wechat_exchange(dgj_req_t *r, const char *code, dgj_wechat_user_t *out)
                                  "%s", DGJ_WECHAT_CODE_INVALID);
     }
 
-    if (r->conf == NULL || r->conf->wechat_url[0] == '\0'
-        || r->conf->wechat_appid[0] == '\0')
-    {
+    n = r->conf != NULL ? dgj_peer_base_len(r->conf->wechat_url) : 0;
+
+    if (n == 0 || r->conf->wechat_appid[0] == '\0') {
         return dgj_req_fail(r, DGJ_ERR_INTERNAL,
                             "wechat_url or wechat_appid not configured");
     }
@@ -103,10 +105,9 @@ dgj_wechat_exchange(dgj_req_t *r, const char *code, dgj_wechat_user_t *out)
     OPENSSL_cleanse(secret, sizeof(secret));
 
     url = (appid == NULL || esc == NULL) ? NULL
-          : dgj_peer_url(r, r->conf->wechat_url,
-                         "/sns/oauth2/access_token?appid=%s&secret=%s"
-                         "&code=%s&grant_type=authorization_code",
-                         appid, esc, code);
+          : dgj_psprintf(r->pool, "%.*s/sns/oauth2/access_token?appid=%s"
+                         "&secret=%s&code=%s&grant_type=authorization_code",
+                         n, r->conf->wechat_url, appid, esc, code);
 
     if (esc != NULL) {
         OPENSSL_cleanse(esc, strlen(esc));

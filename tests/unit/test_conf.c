@@ -23,25 +23,10 @@ static char  pwpath[128];
 static char  err[1024];
 
 
-static void
-test_conf_write(const char *file, const char *text)
-{
-    FILE  *f;
-
-    f = fopen(file, "w");
-    if (f == NULL) {
-        exit(2);
-    }
-
-    fputs(text, f);
-    fclose(f);
-}
-
-
 static int
 test_conf_load(const char *text, dgj_conf_t *conf)
 {
-    test_conf_write(path, text);
+    dgj_test_write_file(path, text);
 
     err[0] = '\0';
 
@@ -212,31 +197,31 @@ main(void)
     {
         char  secret[8];
 
-        test_conf_write(pwpath, "key\r\n");
+        dgj_test_write_file(pwpath, "key\r\n");
         test_cond("conf-3.1: read_secret drops one CRLF, returns the length",
                   dgj_conf_read_secret(pwpath, secret, sizeof(secret), err,
                                        sizeof(err)) == 3
                   && strcmp(secret, "key") == 0);
 
-        test_conf_write(pwpath, "\n");
+        dgj_test_write_file(pwpath, "\n");
         test_cond("conf-3.2: an empty secret is length 0",
                   dgj_conf_read_secret(pwpath, secret, sizeof(secret), err,
                                        sizeof(err)) == 0
                   && secret[0] == '\0');
 
-        test_conf_write(pwpath, "1234567\n");
+        dgj_test_write_file(pwpath, "1234567\n");
         test_cond("conf-3.3: a secret filling the buffer is read",
                   dgj_conf_read_secret(pwpath, secret, sizeof(secret), err,
                                        sizeof(err)) == 7);
 
-        test_conf_write(pwpath, "12345678");
+        dgj_test_write_file(pwpath, "12345678");
         test_cond("conf-3.4: a longer secret is refused without its bytes",
                   dgj_conf_read_secret(pwpath, secret, sizeof(secret), err,
                                        sizeof(err)) == -1
                   && strstr(err, "longer than 7") != NULL
                   && strstr(err, "1234") == NULL);
 
-        test_conf_write(pwpath, "a\nb\n");
+        dgj_test_write_file(pwpath, "a\nb\n");
         test_cond("conf-3.5: two lines are refused",
                   dgj_conf_read_secret(pwpath, secret, sizeof(secret), err,
                                        sizeof(err)) == -1

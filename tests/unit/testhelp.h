@@ -18,6 +18,8 @@
 #include "dgj_core.h"
 #include "dgj_req.h"
 
+#include <time.h>
+
 
 #define DGJ_TEST_UNUSED  __attribute__((unused))
 
@@ -47,6 +49,34 @@ static DGJ_TEST_UNUSED int  dgj_test_failed;
      (dgj_test_failed > 0                                                     \
       ? (printf("# %d of %d tests failed\n", dgj_test_failed, dgj_test_n), 1) \
       : 0))
+
+
+/* seconds on the monotonic clock, for tests that bound a duration */
+static DGJ_TEST_UNUSED double
+dgj_test_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+
+/* writes text to path (a fixture file); exits 2 when it cannot */
+static DGJ_TEST_UNUSED void
+dgj_test_write_file(const char *path, const char *text)
+{
+    FILE  *f;
+
+    f = fopen(path, "w");
+    if (f == NULL) {
+        exit(2);
+    }
+
+    fputs(text, f);
+    fclose(f);
+}
 
 
 #define DGJ_TEST_OUT  65536
