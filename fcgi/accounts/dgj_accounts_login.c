@@ -1462,13 +1462,15 @@ dgj_login_finish(dgj_req_t *r, const dgj_accounts_user_t *u,
     su.level = level;
 
     reply = dgj_json_own(r, json_object());
-    user = json_pack("{s:I, s:s, s:s?, s:s, s:s, s:I?}",
+    user = json_pack("{s:I, s:s, s:s?, s:s, s:s, s:o}",
                      "id", (json_int_t) u->id,
                      "kind", u->kind,
                      "username", u->username,
                      "display_name", u->display_name,
                      "roles", roles,
-                     "department_id", (json_int_t) u->dept_id);
+                     "department_id", u->dept_id
+                                      ? json_integer(u->dept_id)
+                                      : json_null());
     if (reply == NULL || user == NULL
         || json_object_set_new(reply, "user", user) != 0)
     {

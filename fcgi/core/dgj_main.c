@@ -10,6 +10,7 @@
 #include "dgj_core.h"
 #include "dgj_accounts.h"
 #include "dgj_conf.h"
+#include "dgj_log.h"
 #include "dgj_supervisor.h"
 
 #include <unistd.h>
@@ -85,6 +86,14 @@ main(int argc, char **argv)
     }
 
     if (demo != NULL) {
+        /* the pool's log, not the terminal of `make run` */
+        dgj_log_set_level(conf->log_level);
+        if (strcmp(conf->log_file, "stderr") != 0
+            && dgj_log_open(conf->log_file) != 0)
+        {
+            fprintf(stderr, "dgj-fcgi: cannot open %s\n", conf->log_file);
+        }
+
         rc = (dgj_accounts_demo(conf, demo) == 0) ? 0 : 1;
 
     } else {

@@ -323,7 +323,10 @@ dgj_reply_error(dgj_req_t *r, dgj_rc_t rc)
     text = dgj_rc_message(rc);
     code = dgj_rc_code(rc);
 
-    if (status < 500 && r->err_rc == rc && r->err[0] != '\0') {
+    /* 4xx messages, and a peer failure's (worded for the citizen) */
+    if ((status < 500 || rc == DGJ_ERR_PEER) && r->err_rc == rc
+        && r->err[0] != '\0')
+    {
         text = r->err;
     }
 

@@ -128,7 +128,7 @@ const char *dgj_req_capture(dgj_req_t *r, const char *name);
 /*
  * Records why the request failed and returns rc, so a handler writes
  * `return dgj_req_fail(r, DGJ_ERR_INPUT, "...", ...);`.  The message is
- * logged; it is shown to the client only for 4xx codes.  The first
+ * logged; it is shown to the client for 4xx codes and DGJ_ERR_PEER.  The first
  * failure recorded wins.
  */
 dgj_rc_t dgj_req_fail(dgj_req_t *r, dgj_rc_t rc, const char *fmt, ...)
