@@ -1273,7 +1273,12 @@ ngx_http_dgj_auth_revoke_body(ngx_http_request_t *r)
         for (cl = r->request_body->bufs; cl; cl = cl->next) {
             b = cl->buf;
 
-            if (ngx_buf_in_memory(b)) {
+            /* an empty body ends with a special buffer: no memory, no file */
+            if (ngx_buf_size(b) == 0) {
+                continue;
+            }
+
+            if (!b->in_file) {
                 last = ngx_cpymem(last, b->pos, b->last - b->pos);
                 continue;
             }
