@@ -1347,7 +1347,8 @@ ngx_http_dgj_auth_revoke_body(ngx_http_request_t *r)
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        /* error, not alert: the caller is told (507) and retries */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dgj auth: revocation zone is full: a revocation "
                       "was refused; make dgj_auth_revoke_zone larger");
 
