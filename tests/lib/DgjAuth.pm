@@ -9,6 +9,8 @@ use warnings;
 
 use Exporter 'import';
 use DgjTest qw(base_url http stack wait_until);
+use DgjPool qw(read_pid);
+use Time::HiRes qw(sleep);
 
 our @EXPORT_OK = qw(keys_file mint csrf new_session add_server_conf
                     remove_server_conf);
@@ -77,6 +79,32 @@ sub marker {
 }
 
 
+# reload(NAME, WANT): stack reload, then wait until no worker of the old
+# configuration accepts (each is gone or shutting down, which closes its
+# listeners) and the marker of NAME answers WANT
+sub reload {
+    my ($name, $want) = @_;
+
+    my $master = read_pid('nginx.pid') or die "nginx is not running\n";
+    my @old = split ' ', `pgrep -P $master`;
+
+    stack('reload') or die "stack reload failed (server-$name.conf)\n";
+
+    wait_until(20, sub {
+        for my $pid (@old) {
+            my $args = `ps -o args= -p $pid 2>/dev/null`;
+            return 0 if length($args) && $args !~ /shutting down/;
+        }
+        return 1;
+    }) or die "old nginx workers still accept after a reload\n";
+
+    sleep(0.2);
+
+    wait_until(20, sub { marker($name) == $want })
+        or die "nginx did not take the change to server-$name.conf\n";
+}
+
+
 # add_server_conf(NAME, TEXT): locations in the main server; reloads and
 # returns once new connections see them
 sub add_server_conf {
@@ -86,9 +114,7 @@ sub add_server_conf {
     print $fh "location = /_test_marker/$name { return 204; }\n$text";
     close($fh);
 
-    stack('reload') or die "stack reload failed with server-$name.conf\n";
-    wait_until(20, sub { marker($name) == 204 })
-        or die "nginx did not take server-$name.conf\n";
+    reload($name, 204);
 }
 
 
@@ -96,9 +122,7 @@ sub remove_server_conf {
     my ($name) = @_;
 
     unlink(conf_path($name));
-    stack('reload') or die "stack reload failed\n";
-    wait_until(20, sub { marker($name) == 404 })
-        or die "nginx still has server-$name.conf\n";
+    reload($name, 404);
 }
 
 1;
