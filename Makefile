@@ -190,6 +190,34 @@ restore:
 test: all
 	sh tests/run
 
+# libFuzzer on dgj_token (verify, CSRF, key-file parse) with ASan+UBSan;
+# not part of make test.  clang and its runtime (libFuzzer is in Debian's
+# libclang-rt-14-dev) are installed on demand.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN = build/fuzz/fuzz_token
+
+fuzz: $(FUZZ_BIN) $(BINDIR)/dgj-token
+	@mkdir -p build/fuzz/corpus
+	cp tests/fuzz/fuzz.keys build/fuzz/corpus/seed-keys
+	$(BINDIR)/dgj-token mint --keys tests/fuzz/fuzz.keys --user 42 \
+	    --roles intake,reviewer --dept 7 --ttl 600 --iat 1800000000 \
+	    --session 00112233445566778899aabbccddeeff \
+	    | tr -d '\n' > build/fuzz/corpus/seed-token
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
+	    -print_final_stats=1 build/fuzz/corpus
+
+$(FUZZ_BIN): tests/fuzz/fuzz_token.c $(SHARED_DIR)/dgj_token.c \
+             $(SHARED_DIR)/dgj_token.h
+	@if ! command -v clang >/dev/null \
+	    || ! dpkg -s libclang-rt-14-dev >/dev/null 2>&1; then \
+	    apt-get install -y --no-install-recommends clang \
+	        libclang-rt-14-dev; \
+	fi
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I$(SHARED_DIR) -o $@ \
+	    tests/fuzz/fuzz_token.c $(SHARED_DIR)/dgj_token.c -lcrypto
+
 bench: all $(BENCH_BINS)
 	sh tests/bench/run
 

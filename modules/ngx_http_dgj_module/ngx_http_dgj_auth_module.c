@@ -143,6 +143,8 @@ static void *ngx_http_dgj_auth_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_dgj_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_dgj_auth_init(ngx_conf_t *cf);
+static char *ngx_http_dgj_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_dgj_auth_require(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_dgj_auth_level(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -201,10 +203,10 @@ static ngx_command_t  ngx_http_dgj_auth_commands[] = {
 
     { ngx_string("dgj_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_dgj_auth_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_dgj_auth_loc_conf_t, mode),
-      &ngx_http_dgj_auth_modes },
+      0,
+      NULL },
 
     { ngx_string("dgj_auth_require"),
       NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
@@ -1271,7 +1273,12 @@ ngx_http_dgj_auth_revoke_body(ngx_http_request_t *r)
         for (cl = r->request_body->bufs; cl; cl = cl->next) {
             b = cl->buf;
 
-            if (ngx_buf_in_memory(b)) {
+            /* an empty body ends with a special buffer: no memory, no file */
+            if (ngx_buf_size(b) == 0) {
+                continue;
+            }
+
+            if (!b->in_file) {
                 last = ngx_cpymem(last, b->pos, b->last - b->pos);
                 continue;
             }
@@ -1340,7 +1347,8 @@ ngx_http_dgj_auth_revoke_body(ngx_http_request_t *r)
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        /* error, not alert: the caller is told (507) and retries */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dgj auth: revocation zone is full: a revocation "
                       "was refused; make dgj_auth_revoke_zone larger");
 
@@ -1558,6 +1566,38 @@ ngx_http_dgj_auth_init(ngx_conf_t *cf)
     *h = ngx_http_dgj_auth_handler;
 
     return NGX_OK;
+}
+
+
+static char *
+ngx_http_dgj_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dgj_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (alcf->mode != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; ngx_http_dgj_auth_modes[i].name.len; i++) {
+        if (value[1].len == ngx_http_dgj_auth_modes[i].name.len
+            && ngx_strncmp(value[1].data, ngx_http_dgj_auth_modes[i].name.data,
+                           value[1].len) == 0)
+        {
+            alcf->mode = ngx_http_dgj_auth_modes[i].value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"dgj_auth\" "
+                       "(off, optional or on)", &value[1]);
+
+    return NGX_CONF_ERROR;
 }
 
 

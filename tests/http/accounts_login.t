@@ -10,7 +10,7 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use DgjTest qw(sql);
-use DgjAuth qw(demo_account totp_code staff_login login_app api
+use DgjLogin qw(demo_account totp_code staff_login login_app api
                set_clock_offset clock_offset);
 
 my $intake = demo_account('demo.intake');
@@ -104,7 +104,7 @@ my @weak = (['Short1!', 'password_too_short'],
             ["X1!$uname" . 'Zz', 'password_contains_username'],
             [$pw, 'password_reused']);
 for my $w (@weak) {
-    my $step = DgjAuth::fresh_step($uname);
+    my $step = DgjLogin::fresh_step($uname);
     ($res, $b) = api('POST', '/api/v1/auth/password',
                      { username => $uname, old_password => $pw,
                        totp => totp_code($secret, $step),
@@ -116,7 +116,7 @@ for my $w (@weak) {
 my $pw2 = 'Wq8!mZ-vK3#tPa';
 ($res, $b) = api('POST', '/api/v1/auth/password',
                  { username => $uname, old_password => $pw,
-                   totp => totp_code($secret, DgjAuth::fresh_step($uname)),
+                   totp => totp_code($secret, DgjLogin::fresh_step($uname)),
                    new_password => $pw2 });
 is($res->{status}, 200, 'password changed with the old one and TOTP');
 

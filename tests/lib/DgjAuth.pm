@@ -1,236 +1,128 @@
 package DgjAuth;
 
-# DgjAuth: signing in from the Perl tests: the demo accounts made by
-# `make run` (var/secrets/demo-accounts.txt), RFC 6238 codes, the test
-# clock offset, the demo SMS/WeChat peer and Bearer / cookie requests.
-# Core modules only.
+# DgjAuth: what the auth tests share: tokens minted with build/bin/dgj-token
+# against the running stack's key ring, fresh sessions, and test-only
+# nginx locations added under var/conf/nginx.d/ (and removed again).
 
 use strict;
 use warnings;
-use utf8;
 
 use Exporter 'import';
-use Digest::SHA qw(hmac_sha1);
-use Fcntl qw(:flock);
-use JSON::PP;
+use DgjTest qw(base_url http stack wait_until);
+use DgjPool qw(read_pid);
 use Time::HiRes qw(sleep);
 
-use DgjTest qw(base_url http request_json decode_json_body);
-
-our @EXPORT_OK = qw(demo_account totp_code clock_offset set_clock_offset
-                    staff_login login_app api peers_url peers_json
-                    sms_code cookies_of cookie_header);
-
-my $json = JSON::PP->new->utf8->canonical;
+our @EXPORT_OK = qw(keys_file mint csrf new_session add_server_conf
+                    remove_server_conf);
 
 
-sub var_dir {
-    my $v = $ENV{DGJ_VAR};
-    die "DGJ_VAR is not set: run the tests with `make test`\n" unless $v;
-
-    return $v;
+sub keys_file {
+    return "$ENV{DGJ_VAR}/secrets/token.keys";
 }
 
 
-# demo_account('demo.intake') -> { role, username, password, secret }
-sub demo_account {
-    my ($username) = @_;
+sub tool {
+    my (@args) = @_;
 
-    my $file = $ENV{DGJ_DEMO_ACCOUNTS} // var_dir() . '/secrets/demo-accounts.txt';
-    open(my $fh, '<', $file) or die "$file: $!";
+    open(my $fh, '-|', "$ENV{DGJ_ROOT}/build/bin/dgj-token", @args)
+        or die "dgj-token: $!";
+    chomp(my $out = <$fh> // '');
+    close($fh);
 
-    while (my $line = <$fh>) {
-        my ($role, $user, $password, $secret) = split ' ', $line;
-        next unless defined $user && $user eq $username;
-
-        return { role => $role, username => $user, password => $password,
-                 secret => $secret };
-    }
-
-    die "no demo account $username in $file\n";
+    return $out;
 }
 
 
-sub base32_decode {
-    my ($s) = @_;
+# mint(user => N, roles => 'a,b', dept => N, session => HEX, ttl => S,
+#      level => L, iat => T, keys => FILE) -> token
+sub mint {
+    my (%a) = @_;
 
-    my %v;
-    @v{ 'A' .. 'Z', '2' .. '7' } = (0 .. 31);
+    my @args = ('mint', '--keys', $a{keys} // keys_file(),
+                '--user', $a{user} // 1, '--roles', $a{roles} // '',
+                '--dept', $a{dept} // 0,
+                '--session', $a{session} // new_session(),
+                '--ttl', $a{ttl} // 120, '--level', $a{level} // 1);
+    push @args, '--iat', $a{iat} if defined $a{iat};
 
-    my $bits = join '', map { sprintf '%05b', $v{$_} } split //, uc $s;
+    my $t = tool(@args);
+    die "dgj-token mint failed\n" unless length $t;
 
-    return pack 'B*', substr($bits, 0, int(length($bits) / 8) * 8);
+    return $t;
 }
 
 
-# totp_code(BASE32_SECRET, STEP) -> six digits (RFC 6238, SHA-1, 30 s)
-sub totp_code {
-    my ($secret, $step) = @_;
+sub csrf {
+    my ($session) = @_;
 
-    my $h = hmac_sha1(pack('NN', int($step / 2**32), $step % 2**32),
-                      base32_decode($secret));
-    my $o = ord(substr $h, -1) & 15;
-
-    return sprintf '%06d',
-                   (unpack('N', substr $h, $o, 4) & 0x7fffffff) % 1000000;
+    return tool('csrf', '--keys', keys_file(), '--session', $session);
 }
 
 
-sub clock_file {
-    return $ENV{DGJ_CLOCK_FILE} // var_dir() . '/clock-offset';
+sub new_session {
+    return tool('session');
 }
 
 
-# the seconds the workers' clock is ahead of the wall clock
-sub clock_offset {
-    open(my $fh, '<', clock_file()) or return 0;
-    my $v = <$fh>;
+sub conf_path {
+    my ($name) = @_;
 
-    return ($v // '') =~ /^(-?\d+)/ ? $1 : 0;
+    return "$ENV{DGJ_VAR}/conf/nginx.d/server-$name.conf";
 }
 
 
-sub set_clock_offset {
-    my ($seconds) = @_;
+# marker(NAME) -> status of the marker location each added file carries
+sub marker {
+    my ($name) = @_;
 
-    my $f = clock_file();
-    open(my $fh, '>', "$f.tmp") or die "$f.tmp: $!";
-    print $fh "$seconds\n";
-    close $fh;
-    chmod 0644, "$f.tmp";
-    rename "$f.tmp", $f or die "$f: $!";
+    return http()->get(base_url() . "/_test_marker/$name")->{status};
 }
 
 
-# A TOTP step never used before for this user (a code is accepted once):
-# the current one, or the next (the window allows one ahead), else wait.
-sub fresh_step {
-    my ($username) = @_;
+# reload(NAME, WANT): stack reload, then wait until no worker of the old
+# configuration accepts (each is gone or shutting down, which closes its
+# listeners) and the marker of NAME answers WANT
+sub reload {
+    my ($name, $want) = @_;
 
-    my $book = var_dir() . '/totp-steps';
-    open(my $fh, '+>>', $book) or die "$book: $!";
-    flock($fh, LOCK_EX);
-    seek($fh, 0, 0);
+    my $master = read_pid('nginx.pid') or die "nginx is not running\n";
+    my @old = split ' ', `pgrep -P $master`;
 
-    my $last = -1;
-    while (my $line = <$fh>) {
-        my ($u, $s) = split ' ', $line;
-        $last = $s if $u eq $username && $s > $last;
-    }
+    stack('reload') or die "stack reload failed (server-$name.conf)\n";
 
-    my $step;
-    for (;;) {
-        my $now = int((time() + clock_offset()) / 30);
-        $step = $last < $now ? $now : $last + 1;
-        last if $step <= $now + 1;
-        sleep(1);
-    }
+    wait_until(20, sub {
+        for my $pid (@old) {
+            my $args = `ps -o args= -p $pid 2>/dev/null`;
+            return 0 if length($args) && $args !~ /shutting down/;
+        }
+        return 1;
+    }) or die "old nginx workers still accept after a reload\n";
 
-    print $fh "$username $step\n";
-    close $fh;
+    sleep(0.2);
 
-    return $step;
+    wait_until(20, sub { marker($name) == $want })
+        or die "nginx did not take the change to server-$name.conf\n";
 }
 
 
-# staff_login(USERNAME, PASSWORD?, SECRET?) -> (res, body): an app login,
-# so body->{access_token} is the Bearer token.
-sub staff_login {
-    my ($username, $password, $secret) = @_;
+# add_server_conf(NAME, TEXT): locations in the main server; reloads and
+# returns once new connections see them
+sub add_server_conf {
+    my ($name, $text) = @_;
 
-    if (!defined $password) {
-        my $a = demo_account($username);
-        ($password, $secret) = ($a->{password}, $a->{secret});
-    }
+    open(my $fh, '>', conf_path($name)) or die conf_path($name) . ": $!";
+    print $fh "location = /_test_marker/$name { return 204; }\n$text";
+    close($fh);
 
-    my $body = { username => $username, password => $password,
-                 client => 'app' };
-    $body->{totp} = totp_code($secret, fresh_step($username)) if $secret;
-
-    return request_json('POST', '/api/v1/auth/login', $json->encode($body));
+    reload($name, 204);
 }
 
 
-# login_app(USERNAME) -> bearer token of a demo staff account, or die
-sub login_app {
-    my ($username) = @_;
+sub remove_server_conf {
+    my ($name) = @_;
 
-    my ($res, $b) = staff_login($username);
-    die "login of $username failed: $res->{status} $res->{content}\n"
-        unless $res->{status} == 200 && $b->{access_token};
-
-    return $b->{access_token};
-}
-
-
-# api(METHOD, PATH, BODY|undef, TOKEN|undef, HEADERS?) -> (res, decoded)
-sub api {
-    my ($method, $path, $body, $token, $headers) = @_;
-
-    my %h = %{ $headers || {} };
-    $h{Authorization} = "Bearer $token" if defined $token;
-    $body = $json->encode($body) if ref $body;
-
-    return request_json($method, $path, $body, \%h);
-}
-
-
-sub peers_url {
-    my $u = $ENV{DGJ_PEERS_URL};
-    die "DGJ_PEERS_URL is not set\n" unless $u;
-
-    return $u;
-}
-
-
-# peers_json(METHOD, PATH, BODY?) -> decoded answer of the demo peer
-sub peers_json {
-    my ($method, $path, $body) = @_;
-
-    my %opt = (headers => { 'Content-Type' => 'application/json' });
-    $opt{content} = $json->encode($body) if $body;
-
-    my $res = http()->request($method, peers_url() . $path, \%opt);
-
-    return decode_json_body($res);
-}
-
-
-# the last SMS code the demo gateway received for phone, or undef
-sub sms_code {
-    my ($phone) = @_;
-
-    my $m = peers_json('GET', "/_fake/sms?phone=$phone");
-    my @list = ref $m eq 'ARRAY' ? @$m : @{ $m->{messages} || [] };
-    return undef unless @list;
-
-    return $list[-1]{params}{code} // $list[-1]{code};
-}
-
-
-# cookies_of(RES) -> { name => value } from its Set-Cookie headers
-sub cookies_of {
-    my ($res) = @_;
-
-    my $h = $res->{headers}{'set-cookie'};
-    my @all = ref $h ? @$h : defined $h ? ($h) : ();
-
-    my %c;
-    for my $line (@all) {
-        my ($pair) = split /;/, $line;
-        my ($k, $v) = split /=/, $pair, 2;
-        $c{$k} = $v;
-    }
-
-    return \%c;
-}
-
-
-sub cookie_header {
-    my ($jar) = @_;
-
-    return join '; ', map { "$_=$jar->{$_}" }
-                      grep { length $jar->{$_} } sort keys %$jar;
+    unlink(conf_path($name));
+    reload($name, 404);
 }
 
 1;

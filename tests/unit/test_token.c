@@ -83,7 +83,7 @@ test_ring_fails(const char *text, const char *want)
 static void
 test_mint_verify(void)
 {
-    char                tok[DGJ_TOKEN_MAX_LEN + 1], bad[DGJ_TOKEN_MAX_LEN + 1];
+    char                tok[DGJ_TOKEN_MAX_LEN + 1], bad[DGJ_TOKEN_MAX_LEN + 8];
     size_t              len, dot1, dot2;
     dgj_token_rc_e      rc;
     dgj_token_ring_t    ring;
