@@ -1067,6 +1067,16 @@ dgj_accounts_password(dgj_req_t *r)
                               ok ? "account disabled" : why);
     }
 
+    /* the TOTP code is spent now, whatever the new password turns out */
+    if (step > 0) {
+        rc = dgj_db_exec(r, &dgj_login_sql_ok,
+                         DGJ_ARGS(DGJ_I64(step), DGJ_NULL, DGJ_I64(u.id)),
+                         NULL, NULL);
+        if (rc != DGJ_OK) {
+            return rc;
+        }
+    }
+
     kind = (strcmp(u.kind, "staff") == 0) ? DGJ_PASSWORD_STAFF
                                           : DGJ_PASSWORD_BASIC;
 

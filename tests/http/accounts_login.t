@@ -98,31 +98,41 @@ like($b->{totp_uri}, qr{^otpauth://totp/.*secret=\Q$secret\E}, 'with a TOTP URI'
 is($res->{status}, 403, 'an initial password must be changed first');
 is($b->{error}{code}, 'password_change_required', 'code password_change_required');
 
-# policy: too short, too simple, contains the username, reused
-my @weak = (['Short1!', 'password_too_short'],
-            ['alllowercaseletters', 'password_too_simple'],
-            ["X1!$uname" . 'Zz', 'password_contains_username'],
-            [$pw, 'password_reused']);
-for my $w (@weak) {
-    my $step = DgjLogin::fresh_step($uname);
-    ($res, $b) = api('POST', '/api/v1/auth/password',
-                     { username => $uname, old_password => $pw,
-                       totp => totp_code($secret, $step),
-                       new_password => $w->[0] });
-    is($res->{status}, 400, "weak new password refused: $w->[1]");
-    is($b->{error}{code}, $w->[1], "code $w->[1]");
-}
-
 my $pw2 = 'Wq8!mZ-vK3#tPa';
 ($res, $b) = api('POST', '/api/v1/auth/password',
                  { username => $uname, old_password => $pw,
                    totp => totp_code($secret, DgjLogin::fresh_step($uname)),
                    new_password => $pw2 });
-is($res->{status}, 200, 'password changed with the old one and TOTP');
+is($res->{status}, 200, 'initial password changed with it and TOTP');
 
-($res, $b) = staff_login($uname, $pw2, $secret);
+my $code_used = totp_code($secret, DgjLogin::fresh_step($uname));
+($res, $b) = api('POST', '/api/v1/auth/login',
+                 { username => $uname, password => $pw2, totp => $code_used,
+                   client => 'app' });
 is($res->{status}, 200, 'login with the new password');
-my $user_token = $b->{access_token};
+my $tok = $b->{access_token};
+
+($res, $b) = api('POST', '/api/v1/auth/password',
+                 { username => $uname, old_password => $pw2,
+                   totp => $code_used, new_password => 'Other-Pass-9x!Q' });
+is($res->{status}, 401, 'a TOTP code spent on login does not change a password');
+
+# policy, signed in (no second factor needed again)
+my @weak = (['Short1!', 'password_too_short'],
+            ['alllowercaseletters', 'password_too_simple'],
+            ["X1!$uname" . 'Zz', 'password_contains_username'],
+            ['Password123!', 'password_common'],
+            [$pw2, 'password_reused'],
+            [$pw, 'password_reused']);
+for my $w (@weak) {
+    ($res, $b) = api('POST', '/api/v1/auth/password',
+                     { old_password => $pw2, new_password => $w->[0] },
+                     $tok);
+    is($res->{status}, 400, "weak new password refused: $w->[1]");
+    is($b->{error}{code}, $w->[1], "code $w->[1]");
+}
+
+my $user_token = $tok;
 
 # --- expiry --------------------------------------------------------------
 
@@ -148,11 +158,14 @@ is($res->{status}, 429, 'the right password after 5 failures: locked (429)');
 is($b->{error}{code}, 'account_locked', 'code account_locked');
 ok($res->{headers}{'retry-after'} > 800, 'Retry-After about 15 minutes');
 
-my @ev = map { $_->[0] }
-         sql('admin', "SELECT e.event FROM auth_events e JOIN users u"
+my @ev = map { "$_->[0] $_->[1]" }
+         sql('admin', "SELECT e.event, e.detail FROM auth_events e JOIN users u"
                       . " ON u.id = e.user_id WHERE u.username = '$uname'"
                       . " ORDER BY e.id");
-is(scalar(grep { $_ eq 'login_failed' } @ev), 5, 'five login_failed events');
+is(scalar(grep { $_ eq 'login_failed password' } @ev), 5,
+   'five login_failed (password) events');
+ok((grep { $_ eq 'login_failed totp' } @ev), 'the replayed TOTP is recorded');
+@ev = map { (split ' ', $_)[0] } @ev;
 ok((grep { $_ eq 'account_locked' } @ev), 'an account_locked event');
 ok((grep { $_ eq 'password_changed' } @ev), 'a password_changed event');
 ok((grep { $_ eq 'login_locked_out' } @ev), 'the refused login is recorded');
