@@ -224,7 +224,8 @@ dgj_ids_mask_phone(dgj_pool_t *pool, const char *phone)
 char *
 dgj_ids_mask_id(dgj_pool_t *pool, const char *id)
 {
-    return dgj_ids_mask_ends(pool, id, 4, 4);
+    /* domain.md: the first 6 (the issuing area) and the last 4 */
+    return dgj_ids_mask_ends(pool, id, 6, 4);
 }
 
 

@@ -74,8 +74,8 @@ int dgj_ids_resident_valid(const char *s, time_t now);
  *
  *   phone:  13800138000 -> 138****8000 (first 3 and last 4 kept; input
  *           shorter than 8 bytes becomes "****")
- *   id:     first 4 and last 4 kept, every other byte '*':
- *           441900199003071238 -> 4419**********1238 (shorter than 9
+ *   id:     first 6 and last 4 kept, every other byte '*' (domain.md):
+ *           441900199003071238 -> 441900********1238 (shorter than 11
  *           bytes: "****")
  *   name:   first character kept, each other character '*' (UTF-8
  *           aware): 张三 -> 张*, 王小明 -> 王**; a common two-character

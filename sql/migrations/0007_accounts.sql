@@ -119,7 +119,8 @@ CREATE TABLE IF NOT EXISTS user_roles (
         ON UPDATE RESTRICT
 ) ENGINE=InnoDB
   DEFAULT CHARSET=utf8mb4
-  COLLATE=utf8mb4_unicode_ci;
+  COLLATE=utf8mb4_unicode_ci
+  COMMENT='who holds which role, and who granted it';
 
 CREATE TABLE IF NOT EXISTS organisations (
     user_id         BIGINT UNSIGNED NOT NULL,
@@ -155,8 +156,8 @@ CREATE TABLE IF NOT EXISTS wechat_identities (
         ON DELETE RESTRICT
         ON UPDATE RESTRICT
 ) ENGINE=InnoDB
-  DEFAULT CHARSET=ascii
-  COLLATE=ascii_bin
+  DEFAULT CHARSET=utf8mb4
+  COLLATE=utf8mb4_unicode_ci
   COMMENT='openid (per official account) -> citizen account';
 
 CREATE TABLE IF NOT EXISTS password_history (
@@ -171,8 +172,8 @@ CREATE TABLE IF NOT EXISTS password_history (
         ON DELETE RESTRICT
         ON UPDATE RESTRICT
 ) ENGINE=InnoDB
-  DEFAULT CHARSET=ascii
-  COLLATE=ascii_bin
+  DEFAULT CHARSET=utf8mb4
+  COLLATE=utf8mb4_unicode_ci
   COMMENT='earlier password hashes: a new password may not repeat the last 5';
 
 CREATE TABLE IF NOT EXISTS sessions (
@@ -200,8 +201,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     CONSTRAINT ck_sessions_level
         CHECK (auth_level IN (1, 2))
 ) ENGINE=InnoDB
-  DEFAULT CHARSET=ascii
-  COLLATE=ascii_bin
+  DEFAULT CHARSET=utf8mb4
+  COLLATE=utf8mb4_unicode_ci
   COMMENT='login sessions; a session ends once (ended_at) and its id goes to
  the nginx revocation set';
 
@@ -219,8 +220,8 @@ CREATE TABLE IF NOT EXISTS sms_codes (
     KEY ix_sms_codes_phone (phone, created_at),
     CONSTRAINT ck_sms_codes_purpose CHECK (purpose IN ('login'))
 ) ENGINE=InnoDB
-  DEFAULT CHARSET=ascii
-  COLLATE=ascii_bin
+  DEFAULT CHARSET=utf8mb4
+  COLLATE=utf8mb4_unicode_ci
   COMMENT='one-time login codes sent by SMS: 5 minutes, 5 attempts, once';
 
 CREATE TABLE IF NOT EXISTS security_policy (
@@ -234,8 +235,8 @@ CREATE TABLE IF NOT EXISTS security_policy (
     CONSTRAINT ck_security_policy_range
         CHECK (value BETWEEN min_value AND max_value)
 ) ENGINE=InnoDB
-  DEFAULT CHARSET=ascii
-  COLLATE=ascii_bin
+  DEFAULT CHARSET=utf8mb4
+  COLLATE=utf8mb4_unicode_ci
   COMMENT='password and session policy, set by the security admin';
 
 INSERT IGNORE INTO security_policy (name, value, min_value, max_value) VALUES
