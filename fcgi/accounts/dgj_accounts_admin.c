@@ -392,9 +392,10 @@ dgj_accounts_users_create(dgj_req_t *r)
         return DGJ_ERR_NOMEM;
     }
 
-    if ((rc = dgj_accounts_new_password(r, password, sizeof(password), hash,
-                               sizeof(hash))) != DGJ_OK
-        || (rc = dgj_accounts_new_totp(r, username, reply, &secret32)) != DGJ_OK)
+    if ((rc = dgj_accounts_new_password(r, password, sizeof(password),
+                                        hash, sizeof(hash))) != DGJ_OK
+        || (rc = dgj_accounts_new_totp(r, username, reply, &secret32))
+           != DGJ_OK)
     {
         return rc;
     }
@@ -794,8 +795,8 @@ dgj_accounts_users_reset(dgj_req_t *r)
 
     secret32 = NULL;
 
-    if ((rc = dgj_accounts_new_password(r, password, sizeof(password), hash,
-                               sizeof(hash))) != DGJ_OK
+    if ((rc = dgj_accounts_new_password(r, password, sizeof(password),
+                                        hash, sizeof(hash))) != DGJ_OK
         || (new_totp
             && (rc = dgj_accounts_new_totp(r, u.username, reply, &secret32))
                != DGJ_OK))

@@ -153,7 +153,9 @@ for my $i (1 .. 5) {
     is($res->{status}, 401, "failure $i: 401");
 }
 
-($res, $b) = staff_login($uname, $pw2, $secret);
+# a lock is checked before any credential: no TOTP code is spent on it
+($res, $b) = api('POST', '/api/v1/auth/login',
+                 { username => $uname, password => $pw2, totp => '000000' });
 is($res->{status}, 429, 'the right password after 5 failures: locked (429)');
 is($b->{error}{code}, 'account_locked', 'code account_locked');
 ok($res->{headers}{'retry-after'} > 800, 'Retry-After about 15 minutes');
