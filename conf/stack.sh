@@ -537,6 +537,16 @@ demo_accounts()
 }
 
 
+# The ban file nginx reads, rewritten from MariaDB (a restored database
+# brings its bans; the workers keep it current afterwards).
+sync_bans()
+{
+    TZ=Asia/Shanghai "$FCGI" -c "$CONF/fcgi-main.conf" -B \
+      || die "could not write the ban file from MariaDB"
+    chown "$WEB_USER" "$VAR/state/bans.list"
+}
+
+
 # totp USERNAME: the current one-time code of a demo account (RFC 6238)
 totp()
 {
@@ -950,6 +960,7 @@ start)
     bootstrap_db
     migrate
     demo_accounts
+    sync_bans
     start_peers
     start_fcgi
     start_nginx

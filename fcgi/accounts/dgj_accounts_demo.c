@@ -16,7 +16,7 @@
 #include "dgj_conf.h"
 #include "dgj_db.h"
 #include "dgj_json.h"
-#include "dgj_pool.h"
+#include "dgj_offline.h"
 #include "dgj_req.h"
 
 #include <fcntl.h>
@@ -96,38 +96,6 @@ static const dgj_sql_t  dgj_demo_sql_grant = {
     "INSERT INTO user_roles (user_id, role_id, granted_at)"
     " SELECT ?, id, ? FROM roles WHERE name = ?"
 };
-
-
-static const char *
-dgj_demo_param(void *data, const char *name)
-{
-    (void) data;
-    (void) name;
-
-    return NULL;
-}
-
-
-static ssize_t
-dgj_demo_read(void *data, char *buf, size_t n)
-{
-    (void) data;
-    (void) buf;
-    (void) n;
-
-    return 0;
-}
-
-
-static int
-dgj_demo_write(void *data, const char *buf, size_t n)
-{
-    (void) data;
-    (void) buf;
-    (void) n;
-
-    return 0;
-}
 
 
 static dgj_rc_t
@@ -273,21 +241,39 @@ dgj_demo_citizen(dgj_req_t *r, FILE *out)
 }
 
 
+/* all demo accounts, in one offline request */
+static dgj_rc_t
+dgj_demo_all(dgj_req_t *r, void *data)
+{
+    FILE                    *out;
+    dgj_rc_t                 rc;
+    const dgj_demo_staff_t  *s;
+
+    out = data;
+
+    for (s = dgj_demo_staff; s->role != NULL; s++) {
+        rc = dgj_demo_one(r, out, s->role, s->username, s->display, s->dept);
+        if (rc != DGJ_OK) {
+            return rc;
+        }
+    }
+
+    rc = dgj_demo_one(r, out, "organisation", DGJ_DEMO_ORG_USER,
+                      "东莞市演示科技有限公司", NULL);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    return dgj_demo_citizen(r, out);
+}
+
+
 int
 dgj_accounts_demo(const dgj_conf_t *conf, const char *path)
 {
-    int                      fd, ret;
-    FILE                    *out;
-    size_t                   i;
-    dgj_db_t                *db;
-    dgj_rc_t                 rc;
-    dgj_req_t                r;
-    dgj_pool_t              *pool;
-    const dgj_demo_staff_t  *s;
-
-    static const dgj_io_t  io = {
-        dgj_demo_param, dgj_demo_read, dgj_demo_write, NULL
-    };
+    int        fd, ret;
+    FILE      *out;
+    dgj_rc_t   rc;
 
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd == -1) {
@@ -296,66 +282,19 @@ dgj_accounts_demo(const dgj_conf_t *conf, const char *path)
     }
 
     out = fdopen(fd, "a");
-    pool = dgj_pool_create(16384);
-    db = dgj_db_create(conf);
-
-    if (out == NULL || pool == NULL || db == NULL) {
-        fprintf(stderr, "dgj-fcgi: out of memory\n");
-        if (out == NULL) {
-            close(fd);
-
-        } else {
-            fclose(out);
-        }
-
-        dgj_pool_destroy(pool);
-        dgj_db_destroy(db);
+    if (out == NULL) {
+        fprintf(stderr, "dgj-fcgi: %s: %s\n", path, strerror(errno));
+        close(fd);
         return -1;
     }
 
-    ret = 0;
-    rc = DGJ_OK;
-
-    for (i = 0; rc == DGJ_OK; i++) {
-        dgj_req_init(&r, pool, &io, 0);
-        r.db = db;
-        r.conf = conf;
-
-        s = &dgj_demo_staff[i];
-
-        if (s->role != NULL) {
-            rc = dgj_demo_one(&r, out, s->role, s->username, s->display,
-                              s->dept);
-
-        } else {
-            rc = dgj_demo_one(&r, out, "organisation", DGJ_DEMO_ORG_USER,
-                              "东莞市演示科技有限公司", NULL);
-            if (rc == DGJ_OK) {
-                rc = dgj_demo_citizen(&r, out);
-            }
-        }
-
-        if (rc != DGJ_OK) {
-            fprintf(stderr, "dgj-fcgi: demo accounts: %s: %s\n",
-                    dgj_rc_code(rc), r.err[0] ? r.err : "failed");
-            ret = -1;
-        }
-
-        dgj_db_request_end(db);
-        dgj_pool_reset(pool);
-
-        if (s->role == NULL) {
-            break;
-        }
-    }
+    rc = dgj_offline_run(conf, dgj_demo_all, out);
+    ret = (rc == DGJ_OK) ? 0 : -1;
 
     if (fclose(out) != 0) {
         fprintf(stderr, "dgj-fcgi: %s: %s\n", path, strerror(errno));
         ret = -1;
     }
-
-    dgj_db_destroy(db);
-    dgj_pool_destroy(pool);
 
     return ret;
 }

@@ -9,6 +9,7 @@
 
 #include "dgj_core.h"
 #include "dgj_accounts.h"
+#include "dgj_bans.h"
 #include "dgj_conf.h"
 #include "dgj_log.h"
 #include "dgj_supervisor.h"
@@ -22,7 +23,7 @@ static void dgj_main_usage(FILE *f);
 int
 main(int argc, char **argv)
 {
-    int          c, test, rc;
+    int          c, test, rc, bans;
     char         err[1024];
     const char  *path, *demo;
     dgj_conf_t  *conf;
@@ -30,8 +31,9 @@ main(int argc, char **argv)
     path = NULL;
     demo = NULL;
     test = 0;
+    bans = 0;
 
-    while ((c = getopt(argc, argv, "c:D:tvh")) != -1) {
+    while ((c = getopt(argc, argv, "c:D:Btvh")) != -1) {
         switch (c) {
 
         case 'c':
@@ -44,6 +46,10 @@ main(int argc, char **argv)
 
         case 'D':
             demo = optarg;
+            break;
+
+        case 'B':
+            bans = 1;
             break;
 
         case 'v':
@@ -85,7 +91,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (demo != NULL) {
+    if (demo != NULL || bans) {
         /* the pool's log, not the terminal of `make run` */
         dgj_log_set_level(conf->log_level);
         if (strcmp(conf->log_file, "stderr") != 0
@@ -94,7 +100,12 @@ main(int argc, char **argv)
             fprintf(stderr, "dgj-fcgi: cannot open %s\n", conf->log_file);
         }
 
-        rc = (dgj_accounts_demo(conf, demo) == 0) ? 0 : 1;
+        if (bans) {
+            rc = (dgj_bans_sync(conf) == 0) ? 0 : 1;
+
+        } else {
+            rc = (dgj_accounts_demo(conf, demo) == 0) ? 0 : 1;
+        }
 
     } else {
         rc = dgj_supervisor_run(path, conf, argv);
@@ -110,11 +121,13 @@ main(int argc, char **argv)
 static void
 dgj_main_usage(FILE *f)
 {
-    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t | -D FILE]\n"
+    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t | -D FILE | -B]\n"
                "       dgj-fcgi -v\n"
                "  -c CONFIG  run the pool described by CONFIG\n"
                "  -t         test the configuration and exit\n"
                "  -D FILE    create the missing demo accounts, append their\n"
                "             credentials to FILE and exit\n"
+               "  -B         write the bans in force (MariaDB) to ban_file "
+               "and exit\n"
                "  -v         print the version and exit\n");
 }

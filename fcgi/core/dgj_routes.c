@@ -11,6 +11,7 @@
 #include "dgj_routes.h"
 
 #include "dgj_accounts.h"
+#include "dgj_bans.h"
 #include "dgj_reference.h"
 
 
@@ -28,6 +29,7 @@ static const dgj_routes_entry_t  dgj_routes_registry[] = {
 
     { "reference", dgj_reference_routes },
     { "accounts", dgj_accounts_routes },
+    { "security", dgj_bans_routes },
 
     { NULL, NULL }
 };
