@@ -469,7 +469,7 @@ ngx_http_dgj_ban_parse(u_char *p, u_char *last, ngx_uint_t verb, time_t now,
                 ntok = 3;
 
             } else {
-                return "expected \"ban\" or \"unban\"";
+                return "expected ban or unban";
             }
 
             continue;

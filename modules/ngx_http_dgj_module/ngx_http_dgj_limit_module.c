@@ -2114,13 +2114,20 @@ ngx_http_dgj_limit_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    value = cf->args->elts;
+
+    /* "off" undoes an allow-list inherited from an outer level */
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        llcf->allow = NULL;
+        return NGX_CONF_OK;
+    }
+
     llcf->allow = ngx_array_create(cf->pool, cf->args->nelts - 1,
                                    sizeof(ngx_cidr_t));
     if (llcf->allow == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
         cidr = ngx_array_push(llcf->allow);
