@@ -14,7 +14,7 @@ use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 use DgjTest qw(base_url stack wait_until);
-use DgjPool qw(nginx_settled);
+use DgjPool qw(nginx_settled read_pid);
 
 our @EXPORT_OK = qw(limit_conf limit_conf_remove ctl metrics counter
                     client hit statuses nginx_error_log_since);
@@ -25,9 +25,22 @@ sub conf_dir {
 }
 
 
+sub nginx_workers {
+    my $master = read_pid('nginx.pid') or return ();
+    return split ' ', `pgrep -P $master`;
+}
+
+
+# a reload is done when every worker is new and no old one lingers
 sub reload_settled {
+    my %old = map { $_ => 1 } nginx_workers();
+
     stack('reload') or die "stack reload failed\n";
-    wait_until(30, \&nginx_settled) or die "old nginx workers linger\n";
+
+    wait_until(30, sub {
+        my @now = nginx_workers();
+        return @now && !(grep { $old{$_} } @now) && nginx_settled();
+    }) or die "nginx did not take the new configuration\n";
 }
 
 
