@@ -130,7 +130,38 @@ typedef struct {
 } ngx_http_dgj_limit_main_conf_t;
 
 
+typedef struct {
+    ngx_str_t                     name;
+    /* 100 stands for a factor of 1.00 */
+    ngx_uint_t                    factor;
+} ngx_http_dgj_limit_role_t;
+
+
+typedef struct {
+    /* ngx_http_dgj_limit_rule_t * */
+    ngx_array_t                   rules;
+    ngx_array_t                  *roles;
+    ngx_array_t                  *allow;
+    ngx_flag_t                    dry_run;
+    ngx_flag_t                    headers;
+    /* a control API location: never banned, never limited */
+    ngx_uint_t                    control;
+    ngx_uint_t                    status_code;
+    ngx_uint_t                    log_level;
+    ngx_uint_t                    delay_log_level;
+} ngx_http_dgj_limit_loc_conf_t;
+
+
 extern ngx_module_t  ngx_http_dgj_limit_module;
+
+
+/* ngx_http_dgj_limit_zone.c */
+
+ngx_int_t ngx_http_dgj_limit_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dgj_limit_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_dgj_limit_status_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dgj_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 
 
 /* ngx_http_dgj_limit_ban.c */
