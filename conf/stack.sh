@@ -121,6 +121,12 @@ ensure_dirs()
     chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi" \
           "$VAR/state"
 
+    # the ban list nginx reads at start and reload; the ban API writes it
+    if [ ! -e "$VAR/state/bans.list" ]; then
+        : > "$VAR/state/bans.list"
+        chown "$WEB_USER" "$VAR/state/bans.list"
+    fi
+
     # nginx makes its control socket 0666; this directory is what keeps it
     # to root and the web user (the FastCGI workers).
     if [ "$WEB_USER" != "$(id -un)" ]; then

@@ -1,0 +1,44 @@
+#!/usr/bin/perl
+
+# limit_policy.t: the shipped policy of conf/nginx.conf.in: strict limits
+# on login, SMS codes, submission and query-by-code (even from this host);
+# generous ones on pages and the API, from which loopback is exempt; none
+# on static files.  One request each, so that no bucket is left spent.
+
+use strict;
+use warnings;
+
+use HTTP::Tiny;
+use Test::More;
+use DgjTest qw(base_url);
+
+sub req {
+    my ($method, $path) = @_;
+    my $res = HTTP::Tiny->new(timeout => 15)->request($method, base_url() . $path,
+                                   { content => '', headers => {
+                                     'Content-Type' => 'application/json' } });
+    return $res->{headers};
+}
+
+my @cases = (
+    [ 'GET',  '/api/v1/auth/login',         6,   'login: 5r/m per IP, burst 5' ],
+    [ 'POST', '/api/v1/auth/sms/send',      2,   'SMS code: 1r/m per IP, burst 1' ],
+    [ 'POST', '/api/v1/appeals',            4,   'submission: 6r/m per IP, burst 3' ],
+    [ 'GET',  '/api/v1/appeals',            101, 'listing appeals: the general API limit' ],
+    [ 'GET',  '/api/v1/appeals/track/DG1',  11,  'query by code: 10r/m per IP' ],
+);
+
+for my $c (@cases) {
+    my ($method, $path, $limit, $what) = @$c;
+    my $h = req($method, $path);
+    is($h->{'ratelimit-limit'}, $limit, "policy-1: $method $path: $what");
+}
+
+ok(!defined req('GET', '/api/v1/health')->{'ratelimit-limit'},
+   'policy-2.1: the general API limit exempts this host (loopback)');
+ok(!defined req('GET', '/')->{'ratelimit-limit'},
+   'policy-2.2: ... and so does the pages limit');
+ok(!defined req('GET', '/static/dgj-none.css')->{'ratelimit-limit'},
+   'policy-2.3: static files are not limited');
+
+done_testing();
