@@ -856,6 +856,16 @@ dgj_accounts_logout(dgj_req_t *r)
     dgj_identity_get(r, &id);
     ended = 0;
 
+    /*
+     * a cookie POST without the CSRF header (nginx passes it on anonymous,
+     * status CSRF) may be a forged one: clearing the cookies would sign
+     * the browser out all the same
+     */
+    if (strcmp(id.status, "CSRF") == 0) {
+        return dgj_req_fail_code(r, DGJ_ERR_FORBIDDEN, "csrf_failed",
+                                 "missing or wrong X-CSRF-Token header");
+    }
+
     if (id.user_id != 0 && id.session[0] != '\0') {
         rc = dgj_session_end(r, id.session, "logout");
         if (rc != DGJ_OK) {

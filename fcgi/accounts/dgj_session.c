@@ -35,7 +35,8 @@ static dgj_rc_t dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
     const char *session, int64_t expires, const char *refresh, int app,
     json_t *reply, int idle);
 static dgj_rc_t dgj_session_cookie(dgj_req_t *r, const char *name,
-    const char *value, const char *path, int64_t max_age, int http_only);
+    const char *value, const char *path, int64_t max_age, int http_only,
+    const char *same_site);
 static void dgj_session_hash(const char *secret, unsigned char *out);
 
 
@@ -343,13 +344,14 @@ dgj_session_clear_cookies(dgj_req_t *r)
 {
     dgj_rc_t  rc;
 
-    rc = dgj_session_cookie(r, "dgj_at", "", "/", 0, 1);
+    rc = dgj_session_cookie(r, "dgj_at", "", "/", 0, 1, "Lax");
     if (rc == DGJ_OK) {
-        rc = dgj_session_cookie(r, "dgj_rt", "", "/api/v1/auth/", 0, 1);
+        rc = dgj_session_cookie(r, "dgj_rt", "", "/api/v1/auth/", 0, 1,
+                                "Strict");
     }
 
     if (rc == DGJ_OK) {
-        rc = dgj_session_cookie(r, "dgj_csrf", "", "/", 0, 0);
+        rc = dgj_session_cookie(r, "dgj_csrf", "", "/", 0, 0, "Strict");
     }
 
     return rc;
@@ -501,15 +503,20 @@ dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
         return DGJ_OK;
     }
 
-    rc = dgj_session_cookie(r, "dgj_at", tok, "/", exp - now, 1);
+    /*
+     * docs/security.md#csrf-and-cookies: only dgj_at is sent along with
+     * a link from another site; the refresh secret and the CSRF token not
+     */
+    rc = dgj_session_cookie(r, "dgj_at", tok, "/", exp - now, 1, "Lax");
 
     if (rc == DGJ_OK && refresh != NULL) {
         rc = dgj_session_cookie(r, "dgj_rt", refresh, "/api/v1/auth/",
-                                expires - now, 1);
+                                expires - now, 1, "Strict");
     }
 
     if (rc == DGJ_OK) {
-        rc = dgj_session_cookie(r, "dgj_csrf", csrf, "/", expires - now, 0);
+        rc = dgj_session_cookie(r, "dgj_csrf", csrf, "/", expires - now, 0,
+                                "Strict");
     }
 
     return rc;
@@ -518,7 +525,7 @@ dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
 
 static dgj_rc_t
 dgj_session_cookie(dgj_req_t *r, const char *name, const char *value,
-    const char *path, int64_t max_age, int http_only)
+    const char *path, int64_t max_age, int http_only, const char *same_site)
 {
     int          n;
     char        *v;
@@ -534,8 +541,8 @@ dgj_session_cookie(dgj_req_t *r, const char *name, const char *value,
         return DGJ_ERR_NOMEM;
     }
 
-    n = snprintf(v, len, "%s=%s; Path=%s; Max-Age=%lld; SameSite=Lax%s%s",
-                 name, value, path, (long long) max_age,
+    n = snprintf(v, len, "%s=%s; Path=%s; Max-Age=%lld; SameSite=%s%s%s",
+                 name, value, path, (long long) max_age, same_site,
                  http_only ? "; HttpOnly" : "",
                  (https != NULL && strcmp(https, "on") == 0)
                  ? "; Secure" : "");
