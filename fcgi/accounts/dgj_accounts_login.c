@@ -119,7 +119,8 @@ static const dgj_sql_t  dgj_login_sql_sms_latest = {
 
 static const dgj_sql_t  dgj_login_sql_sms_attempt = {
     "login.sms_attempt",
-    "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = ?"
+    "UPDATE sms_codes SET attempts = attempts + 1"
+    " WHERE id = ? AND attempts < ? AND used_at IS NULL"
 };
 
 static const dgj_sql_t  dgj_login_sql_sms_use = {
@@ -511,15 +512,23 @@ dgj_accounts_sms_login(dgj_req_t *r)
 
     dgj_login_code_hash(phone, code, hash);
 
-    if (rc == DGJ_ERR_NOT_FOUND || used || expires <= now
-        || attempts >= DGJ_SMS_ATTEMPTS_MAX
-        || CRYPTO_memcmp(stored, hash, sizeof(hash)) != 0)
-    {
-        if (rc == DGJ_OK && !used) {
-            (void) dgj_db_exec(r, &dgj_login_sql_sms_attempt,
-                               DGJ_ARGS(DGJ_I64(id)), NULL, NULL);
-        }
+    /*
+     * Count the attempt before comparing, atomically: parallel guesses
+     * cannot all see "fewer than 5 so far".
+     */
+    affected = 0;
 
+    if (rc == DGJ_OK && !used && expires > now) {
+        rc = dgj_db_exec(r, &dgj_login_sql_sms_attempt,
+                         DGJ_ARGS(DGJ_I64(id),
+                                  DGJ_I64(DGJ_SMS_ATTEMPTS_MAX)),
+                         &affected, NULL);
+        if (rc != DGJ_OK) {
+            return rc;
+        }
+    }
+
+    if (affected != 1 || CRYPTO_memcmp(stored, hash, sizeof(hash)) != 0) {
         (void) dgj_accounts_event(r, "login_failed", 0, 0, subject,
                                   "sms code");
         return dgj_req_fail_code(r, DGJ_ERR_UNAUTH, "sms_code_invalid",

@@ -277,7 +277,8 @@ dgj_bans_add(dgj_req_t *r)
     }
 
     if ((rc = dgj_db_exec(r, &dgj_bans_sql_replace,
-                          DGJ_ARGS(DGJ_STR(now_s), DGJ_I64((int64_t) id.user_id),
+                          DGJ_ARGS(DGJ_STR(now_s),
+                                   DGJ_I64((int64_t) id.user_id),
                                    DGJ_STR(kind), DGJ_STR(value)),
                           NULL, NULL)) != DGJ_OK
         || (rc = dgj_db_exec(r, &dgj_bans_sql_insert,
@@ -370,7 +371,8 @@ dgj_bans_lift(dgj_req_t *r)
     }
 
     if ((rc = dgj_db_exec(r, &dgj_bans_sql_lift,
-                          DGJ_ARGS(DGJ_STR(now_s), DGJ_I64((int64_t) id.user_id),
+                          DGJ_ARGS(DGJ_STR(now_s),
+                                   DGJ_I64((int64_t) id.user_id),
                                    DGJ_I64(bid)),
                           &affected, NULL)) != DGJ_OK
         || (rc = dgj_accounts_event(r, "ban_lifted", 0, (int64_t) id.user_id,
