@@ -1419,7 +1419,8 @@ dgj_admin_roles(dgj_req_t *r, const json_t *body, int64_t **ids, size_t *n,
                                  DGJ_OUT_STR(&duty)));
         if (rc == DGJ_ERR_NOT_FOUND) {
             return dgj_req_fail_code(r, DGJ_ERR_INPUT, "unknown_role",
-                                     "unknown role \"%s\"", name);
+                                     "\"roles\": unknown role \"%s\"",
+                                     name);
         }
 
         if (rc != DGJ_OK) {
@@ -1428,7 +1429,8 @@ dgj_admin_roles(dgj_req_t *r, const json_t *body, int64_t **ids, size_t *n,
 
         if (strcmp(kind, "staff") != 0) {
             return dgj_req_fail_code(r, DGJ_ERR_INPUT, "unknown_role",
-                                     "\"%s\" is not a staff role", name);
+                                     "\"roles\": \"%s\" is not a staff "
+                                     "role", name);
         }
 
         for (j = 0; j < i; j++) {
