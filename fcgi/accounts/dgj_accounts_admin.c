@@ -135,7 +135,8 @@ static const dgj_sql_t  dgj_admin_sql_reset = {
     "UPDATE users"
     "   SET password_hash = ?, password_changed_at = ?,"
     "       must_change_password = 1, failed_logins = 0, locked_until = NULL,"
-    "       totp_secret = COALESCE(?, totp_secret), totp_last_step = 0,"
+    "       totp_secret = COALESCE(?, totp_secret),"
+    "       totp_last_step = IF(? IS NULL, totp_last_step, 0),"
     "       updated_at = ?"
     " WHERE id = ?"
 };
@@ -812,6 +813,7 @@ dgj_accounts_users_reset(dgj_req_t *r)
 
     if ((rc = dgj_db_exec(r, &dgj_admin_sql_reset,
                           DGJ_ARGS(DGJ_STR(hash), DGJ_STR(now_s),
+                                   secret32 ? DGJ_STR(secret32) : DGJ_NULL,
                                    secret32 ? DGJ_STR(secret32) : DGJ_NULL,
                                    DGJ_STR(now_s), DGJ_I64(uid)),
                           NULL, NULL)) != DGJ_OK
