@@ -395,7 +395,8 @@ dgj_accounts_users_create(dgj_req_t *r)
 
     if ((rc = dgj_accounts_new_password(r, password, sizeof(password), hash,
                                sizeof(hash))) != DGJ_OK
-        || (rc = dgj_accounts_new_totp(r, username, reply, &secret32)) != DGJ_OK)
+        || (rc = dgj_accounts_new_totp(r, username, reply, &secret32))
+           != DGJ_OK)
     {
         return rc;
     }

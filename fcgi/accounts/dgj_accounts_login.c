@@ -442,7 +442,8 @@ dgj_accounts_sms_send(dgj_req_t *r)
 
     reply = dgj_json_own(r, json_pack("{s:b, s:s, s:i, s:i}",
                                       "sent", 1,
-                                      "phone", dgj_ids_mask_phone(r->pool, phone),
+                                      "phone",
+                                      dgj_ids_mask_phone(r->pool, phone),
                                       "expires_in", DGJ_SMS_CODE_SECONDS,
                                       "resend_after",
                                       DGJ_SMS_RESEND_SECONDS));
