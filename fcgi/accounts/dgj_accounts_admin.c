@@ -135,7 +135,8 @@ static const dgj_sql_t  dgj_admin_sql_reset = {
     "UPDATE users"
     "   SET password_hash = ?, password_changed_at = ?,"
     "       must_change_password = 1, failed_logins = 0, locked_until = NULL,"
-    "       totp_secret = COALESCE(?, totp_secret), totp_last_step = 0,"
+    "       totp_secret = COALESCE(?, totp_secret),"
+    "       totp_last_step = IF(? IS NULL, totp_last_step, 0),"
     "       updated_at = ?"
     " WHERE id = ?"
 };
@@ -814,6 +815,7 @@ dgj_accounts_users_reset(dgj_req_t *r)
     if ((rc = dgj_db_exec(r, &dgj_admin_sql_reset,
                           DGJ_ARGS(DGJ_STR(hash), DGJ_STR(now_s),
                                    secret32 ? DGJ_STR(secret32) : DGJ_NULL,
+                                   secret32 ? DGJ_STR(secret32) : DGJ_NULL,
                                    DGJ_STR(now_s), DGJ_I64(uid)),
                           NULL, NULL)) != DGJ_OK
         || (rc = dgj_session_end_user(r, uid, "password_reset", &ended))
@@ -1420,7 +1422,8 @@ dgj_admin_roles(dgj_req_t *r, const json_t *body, int64_t **ids, size_t *n,
                                  DGJ_OUT_STR(&duty)));
         if (rc == DGJ_ERR_NOT_FOUND) {
             return dgj_req_fail_code(r, DGJ_ERR_INPUT, "unknown_role",
-                                     "unknown role \"%s\"", name);
+                                     "\"roles\": unknown role \"%s\"",
+                                     name);
         }
 
         if (rc != DGJ_OK) {
@@ -1429,7 +1432,8 @@ dgj_admin_roles(dgj_req_t *r, const json_t *body, int64_t **ids, size_t *n,
 
         if (strcmp(kind, "staff") != 0) {
             return dgj_req_fail_code(r, DGJ_ERR_INPUT, "unknown_role",
-                                     "\"%s\" is not a staff role", name);
+                                     "\"roles\": \"%s\" is not a staff "
+                                     "role", name);
         }
 
         for (j = 0; j < i; j++) {
