@@ -10,7 +10,10 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use Time::HiRes qw(time);
-use DgjTest qw(sql wait_until);
+use DgjTest qw(spread_sources sql wait_until);
+
+# many sign-ins: not from one address (DgjTest::spread_sources)
+spread_sources();
 use DgjLogin qw(staff_login totp_code api sms_code);
 
 my $tag = $$ % 100000;

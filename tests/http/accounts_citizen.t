@@ -11,7 +11,10 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use Time::HiRes qw(time);
-use DgjTest qw(base_url http sql decode_json_body);
+use DgjTest qw(spread_sources base_url http sql decode_json_body);
+
+# many sign-ins: not from one address (DgjTest::spread_sources)
+spread_sources();
 use DgjLogin qw(api sms_code peers_url peers_json cookies_of cookie_header
                set_clock_offset);
 

@@ -9,7 +9,10 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use DgjTest qw(sql);
+use DgjTest qw(spread_sources sql);
+
+# many sign-ins: not from one address (DgjTest::spread_sources)
+spread_sources();
 use DgjLogin qw(demo_account totp_code staff_login login_app api
                set_clock_offset clock_offset);
 

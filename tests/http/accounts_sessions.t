@@ -16,7 +16,10 @@ use JSON::PP;
 use MIME::Base64 qw(decode_base64);
 use POSIX qw(_exit);
 use Time::HiRes qw(time sleep);
-use DgjTest qw(base_url sql wait_until decode_json_body);
+use DgjTest qw(spread_sources http base_url sql wait_until decode_json_body);
+
+# many sign-ins: not from one address (DgjTest::spread_sources)
+spread_sources();
 use DgjPool qw(read_pid);
 use DgjLogin qw(login_app api totp_code sms_code cookies_of cookie_header
                set_clock_offset);
@@ -33,8 +36,7 @@ END { set_clock_offset(0) if $var; }
 sub call {
     my ($base, $method, $path, $body, $headers) = @_;
 
-    my $ua = HTTP::Tiny->new(timeout => 15, keep_alive => 0,
-                             max_redirect => 0, verify_SSL => 0);
+    my $ua = http(verify_SSL => 0);
     my %opt = (headers => { Accept => 'application/json',
                             %{ $headers || {} } });
     if (defined $body) {

@@ -14,7 +14,8 @@ use JSON::PP;
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(base_url http get_json post_json request_json
-                    mysql_cnf sql stack wait_until decode_json_body);
+                    mysql_cnf sql stack wait_until decode_json_body
+                    spread_sources source_address);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -35,9 +36,37 @@ sub base_url {
 }
 
 
+# The shipped policy allows 5 sign-ins a minute per client address
+# (conf/nginx.conf.in).  Tests of other concerns call spread_sources() so
+# each request comes from its own loopback address (127.x.y.z: all of
+# 127/8 is this host); tests/nginx/limit_*.t test the policy itself from
+# one address.  `local $DgjTest::SPREAD = 0` pins a request to 127.0.0.1.
+our $SPREAD = 0;
+
+sub spread_sources {
+    $SPREAD = 1;
+}
+
+
+# the source address for the next request: undef (the kernel's choice,
+# 127.0.0.1) or a random loopback address
+sub source_address {
+    return undef unless $SPREAD;
+
+    return sprintf '127.%d.%d.%d', 1 + int(rand 254), int(rand 256),
+                   1 + int(rand 254);
+}
+
+
 sub http {
+    my (%opt) = @_;
+
+    my $src = source_address();
+
     return HTTP::Tiny->new(timeout => 15, keep_alive => 0,
-                           max_redirect => 0);
+                           max_redirect => 0,
+                           (defined $src ? (local_address => $src) : ()),
+                           %opt);
 }
 
 

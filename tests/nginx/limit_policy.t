@@ -21,8 +21,11 @@ sub req {
 }
 
 my @cases = (
-    [ 'GET',  '/api/v1/auth/login',         6,   'login: 5r/m per IP, burst 5' ],
-    [ 'POST', '/api/v1/auth/sms/send',      2,   'SMS code: 1r/m per IP, burst 1' ],
+    [ 'GET',  '/api/v1/auth/login',         11,  'login: 10r/m per IP, burst 10' ],
+    [ 'GET',  '/api/v1/auth/password',      11,  'password change: as login' ],
+    [ 'POST', '/api/v1/auth/sms/send',      3,   'SMS code: 2r/m per IP, burst 2' ],
+    [ 'POST', '/api/v1/auth/sms/login',     11,  'SMS sign-in: 10r/m per IP' ],
+    [ 'GET',  '/api/v1/auth/wechat/start',  21,  'WeChat: 20r/m per IP' ],
     [ 'POST', '/api/v1/appeals',            4,   'submission: 6r/m per IP, burst 3' ],
     [ 'GET',  '/api/v1/appeals',            101, 'listing appeals: the general API limit' ],
     [ 'GET',  '/api/v1/appeals/track/DG1',  11,  'query by code: 10r/m per IP' ],
@@ -36,6 +39,8 @@ for my $c (@cases) {
 
 ok(!defined req('GET', '/api/v1/health')->{'ratelimit-limit'},
    'policy-2.1: the general API limit exempts this host (loopback)');
+ok(!defined req('POST', '/api/v1/auth/refresh')->{'ratelimit-limit'},
+   'policy-2.4: refreshing a session is under the general limit, not login\'s');
 ok(!defined req('GET', '/')->{'ratelimit-limit'},
    'policy-2.2: ... and so does the pages limit');
 ok(!defined req('GET', '/static/dgj-none.css')->{'ratelimit-limit'},
