@@ -474,3 +474,60 @@ dgj_accounts_username_ok(const char *name)
 
     return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
 }
+
+
+dgj_rc_t
+dgj_accounts_arg_int(dgj_req_t *r, const char *name, int64_t def,
+    int64_t min, int64_t max, int64_t *out)
+{
+    char        *end;
+    dgj_rc_t     rc;
+    long long    v;
+    const char  *s;
+
+    rc = dgj_req_arg(r, name, &s);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    if (s == NULL) {
+        *out = def;
+        return DGJ_OK;
+    }
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+
+    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min
+        || v > max)
+    {
+        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"%s\" must be %lld..%lld",
+                            name, (long long) min, (long long) max);
+    }
+
+    *out = v;
+
+    return DGJ_OK;
+}
+
+
+dgj_rc_t
+dgj_accounts_capture_id(dgj_req_t *r, int64_t *id)
+{
+    char        *end;
+    const char  *s;
+
+    s = dgj_req_capture(r, "id");
+
+    if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18) {
+        return dgj_req_fail(r, DGJ_ERR_NOT_FOUND, "no such id");
+    }
+
+    *id = (int64_t) strtoll(s, &end, 10);
+
+    if (*end != '\0') {
+        return dgj_req_fail(r, DGJ_ERR_NOT_FOUND, "no such id");
+    }
+
+    return DGJ_OK;
+}

@@ -99,6 +99,16 @@ dgj_rc_t dgj_accounts_opt_str(dgj_req_t *r, const json_t *obj,
 dgj_rc_t dgj_accounts_req_str(dgj_req_t *r, const json_t *obj,
     const char *key, size_t max, const char **out);
 
+/*
+ * A decimal query argument name in min..max (*out = def when absent);
+ * DGJ_ERR_INPUT naming the argument and the range otherwise.
+ */
+dgj_rc_t dgj_accounts_arg_int(dgj_req_t *r, const char *name, int64_t def,
+    int64_t min, int64_t max, int64_t *out);
+
+/* The {id} path segment as a positive id; DGJ_ERR_NOT_FOUND otherwise. */
+dgj_rc_t dgj_accounts_capture_id(dgj_req_t *r, int64_t *id);
+
 /* "client": "app" in a login body: tokens in the reply, no cookies. */
 dgj_rc_t dgj_accounts_client_is_app(dgj_req_t *r, const json_t *body,
     int *app);

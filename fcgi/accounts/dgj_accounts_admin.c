@@ -32,9 +32,8 @@
 #define DGJ_ADMIN_PAGE_MAX  100
 
 
-static dgj_rc_t dgj_admin_id(dgj_req_t *r, int64_t *id);
-static dgj_rc_t dgj_admin_limit(dgj_req_t *r, const char *name,
-    int64_t def, int64_t max, int64_t *out);
+static dgj_rc_t dgj_admin_rows(dgj_req_t *r, const char *const *roles,
+    const dgj_sql_t *sql, const char *key);
 static dgj_rc_t dgj_admin_roles(dgj_req_t *r, const json_t *body,
     int64_t **ids, size_t *n, const char **names);
 static dgj_rc_t dgj_admin_dept(dgj_req_t *r, const json_t *body,
@@ -229,23 +228,8 @@ static const dgj_sql_t  dgj_admin_sql_events = {
 dgj_rc_t
 dgj_accounts_roles_list(dgj_req_t *r)
 {
-    json_t          *rows, *reply;
-    dgj_rc_t         rc;
-    dgj_identity_t   id;
-
-    rc = dgj_identity_require(r, &id, dgj_admin_sysadmin);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    rc = dgj_db_rows_json(r, &dgj_admin_sql_roles, DGJ_NOARGS, &rows);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    reply = dgj_json_own(r, json_pack("{s:O}", "roles", rows));
-
-    return reply ? dgj_reply_json(r, 200, reply) : DGJ_ERR_NOMEM;
+    return dgj_admin_rows(r, dgj_admin_sysadmin, &dgj_admin_sql_roles,
+                          "roles");
 }
 
 
@@ -269,9 +253,10 @@ dgj_accounts_users_list(dgj_req_t *r)
     if ((rc = dgj_req_arg(r, "kind", &kind)) != DGJ_OK
         || (rc = dgj_req_arg(r, "status", &status)) != DGJ_OK
         || (rc = dgj_req_arg(r, "q", &q)) != DGJ_OK
-        || (rc = dgj_admin_limit(r, "after", 0, INT64_MAX, &after)) != DGJ_OK
-        || (rc = dgj_admin_limit(r, "limit", 50, DGJ_ADMIN_PAGE_MAX, &limit))
-           != DGJ_OK)
+        || (rc = dgj_accounts_arg_int(r, "after", 0, 0, INT64_MAX, &after))
+           != DGJ_OK
+        || (rc = dgj_accounts_arg_int(r, "limit", 50, 1, DGJ_ADMIN_PAGE_MAX,
+                                      &limit)) != DGJ_OK)
     {
         return rc;
     }
@@ -485,7 +470,7 @@ dgj_accounts_users_get(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_admin_id(r, &uid)) != DGJ_OK
+    if ((rc = dgj_accounts_capture_id(r, &uid)) != DGJ_OK
         || (rc = dgj_db_rows_json(r, &dgj_admin_sql_user,
                                   DGJ_ARGS(DGJ_I64(uid)), &rows)) != DGJ_OK)
     {
@@ -527,7 +512,7 @@ dgj_accounts_users_update(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_admin_id(r, &uid)) != DGJ_OK
+    if ((rc = dgj_accounts_capture_id(r, &uid)) != DGJ_OK
         || (rc = dgj_json_body(r, &body)) != DGJ_OK
         || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
         || (rc = dgj_accounts_opt_str(r, body, "display_name", 64, &display))
@@ -637,7 +622,7 @@ dgj_accounts_users_roles(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_admin_id(r, &uid)) != DGJ_OK) {
+    if ((rc = dgj_accounts_capture_id(r, &uid)) != DGJ_OK) {
         return rc;
     }
 
@@ -754,7 +739,7 @@ dgj_accounts_users_reset(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_admin_id(r, &uid)) != DGJ_OK
+    if ((rc = dgj_accounts_capture_id(r, &uid)) != DGJ_OK
         || (rc = dgj_json_body(r, &body)) != DGJ_OK
         || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK)
     {
@@ -847,23 +832,8 @@ dgj_accounts_users_reset(dgj_req_t *r)
 dgj_rc_t
 dgj_accounts_depts_list(dgj_req_t *r)
 {
-    json_t          *rows, *reply;
-    dgj_rc_t         rc;
-    dgj_identity_t   id;
-
-    rc = dgj_identity_require(r, &id, dgj_admin_sysadmin);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    rc = dgj_db_rows_json(r, &dgj_admin_sql_depts, DGJ_NOARGS, &rows);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    reply = dgj_json_own(r, json_pack("{s:O}", "departments", rows));
-
-    return reply ? dgj_reply_json(r, 200, reply) : DGJ_ERR_NOMEM;
+    return dgj_admin_rows(r, dgj_admin_sysadmin, &dgj_admin_sql_depts,
+                          "departments");
 }
 
 
@@ -967,7 +937,7 @@ dgj_accounts_depts_update(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_admin_id(r, &did)) != DGJ_OK
+    if ((rc = dgj_accounts_capture_id(r, &did)) != DGJ_OK
         || (rc = dgj_json_body(r, &body)) != DGJ_OK
         || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
         || (rc = dgj_accounts_opt_str(r, body, "name", 64, &name)) != DGJ_OK)
@@ -1041,9 +1011,10 @@ dgj_accounts_orgs_list(dgj_req_t *r)
     }
 
     if ((rc = dgj_req_arg(r, "status", &status)) != DGJ_OK
-        || (rc = dgj_admin_limit(r, "after", 0, INT64_MAX, &after)) != DGJ_OK
-        || (rc = dgj_admin_limit(r, "limit", 50, DGJ_ADMIN_PAGE_MAX, &limit))
-           != DGJ_OK)
+        || (rc = dgj_accounts_arg_int(r, "after", 0, 0, INT64_MAX, &after))
+           != DGJ_OK
+        || (rc = dgj_accounts_arg_int(r, "limit", 50, 1, DGJ_ADMIN_PAGE_MAX,
+                                      &limit)) != DGJ_OK)
     {
         return rc;
     }
@@ -1093,7 +1064,7 @@ dgj_accounts_orgs_verify(dgj_req_t *r)
         return rc;
     }
 
-    rc = dgj_admin_id(r, &uid);
+    rc = dgj_accounts_capture_id(r, &uid);
     if (rc != DGJ_OK) {
         return rc;
     }
@@ -1150,23 +1121,8 @@ dgj_accounts_orgs_verify(dgj_req_t *r)
 dgj_rc_t
 dgj_accounts_policy_get(dgj_req_t *r)
 {
-    json_t          *rows, *reply;
-    dgj_rc_t         rc;
-    dgj_identity_t   id;
-
-    rc = dgj_identity_require(r, &id, dgj_admin_secadmin);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    rc = dgj_db_rows_json(r, &dgj_admin_sql_policy, DGJ_NOARGS, &rows);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    reply = dgj_json_own(r, json_pack("{s:O}", "policy", rows));
-
-    return reply ? dgj_reply_json(r, 200, reply) : DGJ_ERR_NOMEM;
+    return dgj_admin_rows(r, dgj_admin_secadmin, &dgj_admin_sql_policy,
+                          "policy");
 }
 
 
@@ -1285,11 +1241,13 @@ dgj_accounts_events_list(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_admin_limit(r, "before", INT64_MAX, INT64_MAX, &before))
+    if ((rc = dgj_accounts_arg_int(r, "before", INT64_MAX, 1, INT64_MAX,
+                                     &before))
         != DGJ_OK
-        || (rc = dgj_admin_limit(r, "user_id", 0, INT64_MAX, &user))
+        || (rc = dgj_accounts_arg_int(r, "user_id", 0, 0, INT64_MAX, &user))
            != DGJ_OK
-        || (rc = dgj_admin_limit(r, "limit", 100, 500, &limit)) != DGJ_OK)
+        || (rc = dgj_accounts_arg_int(r, "limit", 100, 1, 500, &limit))
+           != DGJ_OK)
     {
         return rc;
     }
@@ -1317,62 +1275,28 @@ dgj_accounts_events_list(dgj_req_t *r)
 /* helpers */
 
 
+/* A role check, then every row of sql as {"key": [...]}. */
 static dgj_rc_t
-dgj_admin_id(dgj_req_t *r, int64_t *id)
+dgj_admin_rows(dgj_req_t *r, const char *const *roles, const dgj_sql_t *sql,
+    const char *key)
 {
-    char        *end;
-    const char  *s;
+    json_t          *rows, *reply;
+    dgj_rc_t         rc;
+    dgj_identity_t   id;
 
-    s = dgj_req_capture(r, "id");
-
-    if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18) {
-        return dgj_req_fail(r, DGJ_ERR_NOT_FOUND, "no such id");
-    }
-
-    *id = (int64_t) strtoll(s, &end, 10);
-
-    if (*end != '\0') {
-        return dgj_req_fail(r, DGJ_ERR_NOT_FOUND, "no such id");
-    }
-
-    return DGJ_OK;
-}
-
-
-/* A decimal query argument in 0..max, def when absent. */
-static dgj_rc_t
-dgj_admin_limit(dgj_req_t *r, const char *name, int64_t def, int64_t max,
-    int64_t *out)
-{
-    char        *end;
-    dgj_rc_t     rc;
-    long long    v;
-    const char  *s;
-
-    rc = dgj_req_arg(r, name, &s);
+    rc = dgj_identity_require(r, &id, roles);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if (s == NULL) {
-        *out = def;
-        return DGJ_OK;
+    rc = dgj_db_rows_json(r, sql, DGJ_NOARGS, &rows);
+    if (rc != DGJ_OK) {
+        return rc;
     }
 
-    errno = 0;
-    v = strtoll(s, &end, 10);
+    reply = dgj_json_own(r, json_pack("{s:O}", key, rows));
 
-    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max
-        || (strcmp(name, "limit") == 0 && v < 1))
-    {
-        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"%s\" must be %s..%lld",
-                            name, strcmp(name, "limit") == 0 ? "1" : "0",
-                            (long long) max);
-    }
-
-    *out = v;
-
-    return DGJ_OK;
+    return reply ? dgj_reply_json(r, 200, reply) : DGJ_ERR_NOMEM;
 }
 
 

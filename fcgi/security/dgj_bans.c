@@ -122,12 +122,11 @@ static const dgj_sql_t  dgj_bans_sql_get = {
 static dgj_rc_t
 dgj_bans_list(dgj_req_t *r)
 {
-    char             now_s[24], *end;
+    char             now_s[24];
     json_t          *rows, *reply, *row;
     size_t           i;
     int64_t          before, limit, all;
     dgj_rc_t         rc;
-    const char      *v;
     dgj_identity_t   id;
 
     rc = dgj_identity_require(r, &id, dgj_bans_roles);
@@ -135,44 +134,13 @@ dgj_bans_list(dgj_req_t *r)
         return rc;
     }
 
-    all = 0;
-    before = INT64_MAX;
-    limit = 100;
-
-    if ((rc = dgj_req_arg(r, "all", &v)) != DGJ_OK) {
+    if ((rc = dgj_accounts_arg_int(r, "all", 0, 0, 1, &all)) != DGJ_OK
+        || (rc = dgj_accounts_arg_int(r, "before", INT64_MAX, 1, INT64_MAX,
+                                      &before)) != DGJ_OK
+        || (rc = dgj_accounts_arg_int(r, "limit", 100, 1, 500, &limit))
+           != DGJ_OK)
+    {
         return rc;
-    }
-
-    if (v != NULL) {
-        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
-            return dgj_req_fail(r, DGJ_ERR_INPUT, "\"all\" must be 0 or 1");
-        }
-
-        all = (v[0] == '1');
-    }
-
-    if ((rc = dgj_req_arg(r, "before", &v)) != DGJ_OK) {
-        return rc;
-    }
-
-    if (v != NULL) {
-        before = strtoll(v, &end, 10);
-        if (*v < '1' || *v > '9' || *end != '\0' || before < 1) {
-            return dgj_req_fail(r, DGJ_ERR_INPUT,
-                                "\"before\" must be a ban id");
-        }
-    }
-
-    if ((rc = dgj_req_arg(r, "limit", &v)) != DGJ_OK) {
-        return rc;
-    }
-
-    if (v != NULL) {
-        limit = strtoll(v, &end, 10);
-        if (*v < '1' || *v > '9' || *end != '\0' || limit > 500) {
-            return dgj_req_fail(r, DGJ_ERR_INPUT,
-                                "\"limit\" must be 1..500");
-        }
     }
 
     dgj_clock_format(dgj_clock_now(r->conf), now_s, sizeof(now_s));
@@ -319,11 +287,11 @@ dgj_bans_add(dgj_req_t *r)
 static dgj_rc_t
 dgj_bans_lift(dgj_req_t *r)
 {
-    char             now_s[24], *line, *end, *detail;
+    char             now_s[24], *line, *detail;
     int64_t          bid, over;
     uint64_t         affected;
     dgj_rc_t         rc;
-    const char      *s, *kind, *value;
+    const char      *kind, *value;
     dgj_identity_t   id;
 
     rc = dgj_identity_require(r, &id, dgj_bans_roles);
@@ -331,11 +299,9 @@ dgj_bans_lift(dgj_req_t *r)
         return rc;
     }
 
-    s = dgj_req_capture(r, "id");
-    bid = (s != NULL) ? strtoll(s, &end, 10) : 0;
-
-    if (s == NULL || *s < '1' || *s > '9' || *end != '\0') {
-        return dgj_req_fail(r, DGJ_ERR_NOT_FOUND, "no such ban");
+    rc = dgj_accounts_capture_id(r, &bid);
+    if (rc != DGJ_OK) {
+        return rc;
     }
 
     dgj_clock_format(dgj_clock_now(r->conf), now_s, sizeof(now_s));
