@@ -660,12 +660,14 @@ upgrade_nginx()
 reload()
 {
     render
-    nginx_cmd -t -q || die "nginx -t failed; the running nginx keeps its config"
 
+    # returns once the new workers serve: a caller measuring right after
+    # `make reload` must not meet the old configuration (nor have its
+    # kept-alive connections closed by it halfway)
     if pid_alive "$VAR/run/nginx.pid"; then
         say "reloading nginx"
-        nginx_cmd -s reload
     fi
+    nginx_reload_wait
 
     for POOL in $POOLS; do
         pidf=$VAR/run/fcgi/$POOL.pid
