@@ -34,6 +34,8 @@ const dgj_route_t  dgj_accounts_routes[] = {
     { DGJ_POST, "/api/v1/auth/password",          dgj_accounts_password },
     { DGJ_POST, "/api/v1/auth/register/organisation",
                                               dgj_accounts_register_org },
+    { DGJ_POST, "/api/v1/auth/totp/enrol",        dgj_accounts_totp_enrol },
+    { DGJ_POST, "/api/v1/auth/totp/confirm",      dgj_accounts_totp_confirm },
 
     { DGJ_GET,  "/api/v1/admin/roles",            dgj_accounts_roles_list },
     { DGJ_GET,  "/api/v1/admin/users",            dgj_accounts_users_list },

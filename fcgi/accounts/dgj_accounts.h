@@ -155,6 +155,8 @@ dgj_rc_t dgj_accounts_me(dgj_req_t *r);
 dgj_rc_t dgj_accounts_check(dgj_req_t *r);
 dgj_rc_t dgj_accounts_password(dgj_req_t *r);
 dgj_rc_t dgj_accounts_register_org(dgj_req_t *r);
+dgj_rc_t dgj_accounts_totp_enrol(dgj_req_t *r);
+dgj_rc_t dgj_accounts_totp_confirm(dgj_req_t *r);
 
 /* handlers: dgj_accounts_admin.c */
 dgj_rc_t dgj_accounts_roles_list(dgj_req_t *r);

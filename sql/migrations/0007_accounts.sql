@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS users (
     totp_secret         VARCHAR(64) NULL COMMENT 'base32; NULL: no TOTP',
     totp_last_step      BIGINT NOT NULL DEFAULT 0
                         COMMENT 'last accepted step: a code is used once',
+    totp_pending        VARCHAR(64) NULL
+                        COMMENT 'base32 being enrolled, until confirmed',
     failed_logins       SMALLINT UNSIGNED NOT NULL DEFAULT 0,
     locked_until        DATETIME NULL,
     created_at          DATETIME NOT NULL,

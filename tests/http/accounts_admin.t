@@ -14,7 +14,7 @@ use DgjTest qw(spread_sources sql wait_until);
 
 # many sign-ins: not from one address (DgjTest::spread_sources)
 spread_sources();
-use DgjLogin qw(staff_login totp_code api sms_code);
+use DgjLogin qw(staff_login totp_code api sms_code valid_uscc);
 
 my $tag = $$ % 100000;
 
@@ -419,32 +419,6 @@ is($b->{active}, 0, 'departments: inactive');
 is($res->{status}, 400, 'departments: no new staff in an inactive one');
 
 # --- organisations ---------------------------------------------------------
-
-my @uscc_chars = split //, '0123456789ABCDEFGHJKLMNPQRTUWXY';
-my %uscc_value = map { $uscc_chars[$_] => $_ } 0 .. $#uscc_chars;
-
-sub char_value {
-    my ($c) = @_;
-
-    return $c =~ /\d/ ? $c : ord($c) - ord('A') + 10;
-}
-
-# valid_uscc(8 digits) -> 18 characters passing GB 32100 and GB 11714
-sub valid_uscc {
-    my ($org8) = @_;
-
-    my @w = (3, 7, 9, 10, 5, 8, 4, 2);
-    my $sum = 0;
-    $sum += char_value(substr $org8, $_, 1) * $w[$_] for 0 .. 7;
-    my $c = (11 - $sum % 11) % 11;
-    my $s = '91441900' . $org8 . ($c == 10 ? 'X' : $c);
-
-    my @W = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28);
-    $sum = 0;
-    $sum += $uscc_value{substr $s, $_, 1} * $W[$_] for 0 .. 16;
-
-    return $s . $uscc_chars[(31 - $sum % 31) % 31];
-}
 
 my $uscc = valid_uscc(sprintf '%08d', $tag * 1000 + int(rand(1000)));
 (my $bad_uscc = $uscc) =~ s/(.)$/$1 eq '0' ? '1' : '0'/e;

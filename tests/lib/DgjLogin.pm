@@ -19,7 +19,7 @@ use DgjTest qw(base_url http request_json decode_json_body);
 
 our @EXPORT_OK = qw(demo_account totp_code clock_offset set_clock_offset
                     staff_login login_app api peers_url peers_json
-                    sms_code cookies_of cookie_header);
+                    sms_code cookies_of cookie_header valid_uscc);
 
 my $json = JSON::PP->new->utf8->canonical;
 
@@ -231,6 +231,33 @@ sub cookie_header {
 
     return join '; ', map { "$_=$jar->{$_}" }
                       grep { length $jar->{$_} } sort keys %$jar;
+}
+
+
+my @uscc_chars = split //, '0123456789ABCDEFGHJKLMNPQRTUWXY';
+my %uscc_value = map { $uscc_chars[$_] => $_ } 0 .. $#uscc_chars;
+
+sub char_value {
+    my ($c) = @_;
+
+    return $c =~ /\d/ ? $c : ord($c) - ord('A') + 10;
+}
+
+# valid_uscc(8 digits) -> 18 characters passing GB 32100 and GB 11714
+sub valid_uscc {
+    my ($org8) = @_;
+
+    my @w = (3, 7, 9, 10, 5, 8, 4, 2);
+    my $sum = 0;
+    $sum += char_value(substr $org8, $_, 1) * $w[$_] for 0 .. 7;
+    my $c = (11 - $sum % 11) % 11;
+    my $s = '91441900' . $org8 . ($c == 10 ? 'X' : $c);
+
+    my @W = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28);
+    $sum = 0;
+    $sum += $uscc_value{substr $s, $_, 1} * $W[$_] for 0 .. 16;
+
+    return $s . $uscc_chars[(31 - $sum % 31) % 31];
 }
 
 1;
