@@ -8,7 +8,10 @@
  *
  *   dgj_accounts.c        routes, security policy, events, small helpers
  *   dgj_session.c         sessions, tokens, cookies, revocation
- *   dgj_accounts_login.c  password, SMS and WeChat logins, refresh, logout
+ *   dgj_accounts_login.c  password logins, refresh, resume, logout, me,
+ *                         password change
+ *   dgj_accounts_public.c SMS and WeChat sign-in, organisation sign-up
+ *   dgj_accounts_totp.c   TOTP enrolment
  *   dgj_accounts_admin.c  users, roles, departments, organisations, policy
  *   dgj_accounts_demo.c   the demo accounts made at first run
  */
@@ -19,6 +22,7 @@
 
 
 #include "dgj_core.h"
+#include "dgj_password.h"
 #include "dgj_router.h"
 
 #include <jansson.h>
@@ -141,7 +145,25 @@ dgj_rc_t dgj_accounts_new_totp(dgj_req_t *r, const char *username,
     json_t *reply, const char **secret32);
 
 
-/* handlers: dgj_accounts_login.c */
+/*
+ * dgj_accounts_login.c: opens a session for u after a successful sign-in
+ * (method password, password_totp, sms, wechat; level 1 or 2) and replies
+ * 200 with the user and session (app: with the tokens), or, with status
+ * 303, redirects to next with the cookies set.
+ */
+dgj_rc_t dgj_accounts_finish_login(dgj_req_t *r,
+    const dgj_accounts_user_t *u, const char *method, int level, int app,
+    int status, const char *next);
+
+/* The Argon2id cost of the pool config (argon2_m_kib, argon2_t, p = 1). */
+dgj_password_params_t dgj_accounts_argon2_params(dgj_req_t *r);
+
+/* A redirect (302, 303) to a local location, not cached. */
+dgj_rc_t dgj_accounts_redirect(dgj_req_t *r, int status,
+    const char *location);
+
+
+/* handlers: dgj_accounts_login.c and dgj_accounts_public.c */
 dgj_rc_t dgj_accounts_login(dgj_req_t *r);
 dgj_rc_t dgj_accounts_sms_send(dgj_req_t *r);
 dgj_rc_t dgj_accounts_sms_login(dgj_req_t *r);

@@ -1469,9 +1469,7 @@ dgj_accounts_new_password(dgj_req_t *r, char *password, size_t size, char *hash,
 
     explicit_bzero(rnd, sizeof(rnd));
 
-    params.m_kib = r->conf->argon2_m_kib;
-    params.t = r->conf->argon2_t;
-    params.p = 1;
+    params = dgj_accounts_argon2_params(r);
 
     if (dgj_password_hash(&params, password, hash, hsize) != 0) {
         explicit_bzero(password, size);
