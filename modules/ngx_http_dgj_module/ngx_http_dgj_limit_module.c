@@ -13,11 +13,6 @@
 #include "ngx_http_dgj_limit.h"
 
 
-#if (NGX_PTR_SIZE < 8)
-#error "ngx_http_dgj_limit_module keeps the rule tag in a 64-bit rbtree key"
-#endif
-
-
 static ngx_int_t ngx_http_dgj_limit_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dgj_limit_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dgj_limit_find_variable(ngx_conf_t *cf,
@@ -468,6 +463,16 @@ ngx_http_dgj_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "zone \"%V\" is too small: at least %uzk",
                                    &value[i], 8 * ngx_pagesize / 1024);
+                return NGX_CONF_ERROR;
+            }
+
+            /* nodes link to each other by 32-bit offsets */
+
+            if ((uint64_t) size > NGX_MAX_UINT32_VALUE) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too large: at most %uzk",
+                                   &value[i],
+                                   (size_t) NGX_MAX_UINT32_VALUE / 1024);
                 return NGX_CONF_ERROR;
             }
 
