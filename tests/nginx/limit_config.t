@@ -76,6 +76,8 @@ my @bad = (
       qr/must have "zone=", "key=" and "rate="/ ],
     [ $zone, "$rule; $rule;", qr/is duplicate/ ],
     [ 'dgj_limit_zone name=z size=1k;', '', qr/zone "size=1k" is too small/ ],
+    [ 'dgj_limit_zone name=z size=5000m;', '',
+      qr/zone "size=5000m" is too large: at most 4194303k/ ],
     [ 'dgj_limit_zone size=1m;', '',
       qr/invalid number of arguments in "dgj_limit_zone"/ ],
     [ 'dgj_limit_zone size=1m size=2m;', '', qr/must have "name=" and "size="/ ],
