@@ -782,13 +782,20 @@ ngx_http_dgj_limit_role_multiplier(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate";
     }
 
+    value = cf->args->elts;
+
+    /* "off": the base budget here, whatever the enclosing levels say */
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        llcf->roles = NULL;
+        return NGX_CONF_OK;
+    }
+
     llcf->roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
                                    sizeof(ngx_http_dgj_limit_role_t));
     if (llcf->roles == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
