@@ -39,18 +39,27 @@
 
 
 /*
- * One key's state: 16 bytes after the rbtree links, so that a key of up to
- * 16 bytes (an IPv6 address, a user id) fits a 64-byte slab chunk.  The
- * theoretical arrival time (GCRA) is 48 bits of microseconds since the
- * zone's epoch (8.9 years); the LRU links are offsets from the slab pool.
+ * One key's state, found through the zone's hash index: 31 bytes before
+ * the key, so that a key of up to 33 bytes (an IPv6 address, a user id, an
+ * MD5 of a long key, a prefixed address) fits a 64-byte slab chunk.  Links
+ * are offsets from the slab pool, 0 for none.  The theoretical arrival
+ * time (GCRA) is 48 bits of microseconds since the zone's epoch (8.9
+ * years).
  */
 typedef struct {
-    u_char                        color;
-    u_char                        len;
-    uint16_t                      tat_hi;
-    uint32_t                      tat_lo;
+    /* the next node of the same hash bucket */
+    uint32_t                      link;
+    /* the key's hash (rule tag mixed in) and the rule's tag */
+    uint32_t                      hash;
+    uint32_t                      tag;
+    /* LRU: prev is more recently used, next less */
     uint32_t                      prev;
     uint32_t                      next;
+    /* sh->moves when the node last went to the LRU head */
+    uint32_t                      stamp;
+    uint32_t                      tat_lo;
+    uint16_t                      tat_hi;
+    u_char                        len;
     u_char                        data[1];
 } ngx_http_dgj_limit_node_t;
 
@@ -64,10 +73,13 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t                  rbtree;
-    ngx_rbtree_node_t             sentinel;
+    /* chain heads (offsets of nodes), mask + 1 of them */
+    uint32_t                     *buckets;
+    uint32_t                      mask;
     uint32_t                      lru_head;
     uint32_t                      lru_tail;
+    /* moves to the LRU head so far (wraps) */
+    uint32_t                      moves;
     /* unix time in microseconds that tat 0 stands for */
     uint64_t                      epoch;
     ngx_uint_t                    keys;

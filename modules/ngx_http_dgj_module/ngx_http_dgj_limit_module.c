@@ -13,11 +13,6 @@
 #include "ngx_http_dgj_limit.h"
 
 
-#if (NGX_PTR_SIZE < 8)
-#error "ngx_http_dgj_limit_module keeps the rule tag in a 64-bit rbtree key"
-#endif
-
-
 static ngx_int_t ngx_http_dgj_limit_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dgj_limit_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dgj_limit_find_variable(ngx_conf_t *cf,
@@ -471,6 +466,16 @@ ngx_http_dgj_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
 
+            /* nodes link to each other by 32-bit offsets */
+
+            if ((uint64_t) size > NGX_MAX_UINT32_VALUE) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too large: at most %uzk",
+                                   &value[i],
+                                   (size_t) NGX_MAX_UINT32_VALUE / 1024);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -777,13 +782,20 @@ ngx_http_dgj_limit_role_multiplier(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate";
     }
 
+    value = cf->args->elts;
+
+    /* "off": the base budget here, whatever the enclosing levels say */
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        llcf->roles = NULL;
+        return NGX_CONF_OK;
+    }
+
     llcf->roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
                                    sizeof(ngx_http_dgj_limit_role_t));
     if (llcf->roles == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
 

@@ -3,10 +3,11 @@
  * Copyright (C) Daguanjia developers
  *
  * ngx_http_dgj_limit_zone.c: the request side of ngx_http_dgj_limit_module
- * (PREACCESS): GCRA state per key in the zones (slab + rbtree + LRU), the
- * rules of a location with role multipliers, allow-list and dry run, the
- * 429 reply with RateLimit headers, $dgj_limit_status and the Prometheus
- * status API.  Directives and configuration: ngx_http_dgj_limit_module.c.
+ * (PREACCESS): GCRA state per key in the zones (slab + hash index + LRU),
+ * the rules of a location with role multipliers, allow-list and dry run,
+ * the 429 reply with RateLimit headers, $dgj_limit_status and the
+ * Prometheus status API.  Directives and configuration:
+ * ngx_http_dgj_limit_module.c.
  */
 
 
@@ -21,6 +22,16 @@
 
 #define NGX_HTTP_DGJ_LIMIT_MAX_KEY   255
 #define NGX_HTTP_DGJ_LIMIT_EVICT     64
+
+/*
+ * A key used again while among the most recent 1/NGX_HTTP_DGJ_LIMIT_FRESH
+ * of the zone's keys keeps its LRU place: moving it would write to two
+ * other nodes (two cache misses) for almost no change in eviction order.
+ */
+#define NGX_HTTP_DGJ_LIMIT_FRESH     4
+
+/* one hash bucket (4 bytes) per this many bytes of zone */
+#define NGX_HTTP_DGJ_LIMIT_BUCKET    64
 
 
 /* what one rule decided for one request (microseconds) */
@@ -50,13 +61,14 @@ static ngx_uint_t ngx_http_dgj_limit_factor(ngx_http_request_t *r,
     ngx_http_dgj_limit_loc_conf_t *llcf,
     ngx_http_dgj_limit_main_conf_t *lmcf);
 static void ngx_http_dgj_limit_delay_handler(ngx_http_request_t *r);
+static uint32_t ngx_http_dgj_limit_hash(uint32_t tag, ngx_str_t *key);
 static ngx_int_t ngx_http_dgj_limit_lookup(ngx_http_dgj_limit_zone_t *zone,
     uint32_t tag, uint32_t hash, ngx_str_t *key,
     ngx_http_dgj_limit_calc_t *c, ngx_uint_t mode);
 static void ngx_http_dgj_limit_expire(ngx_http_dgj_limit_zone_t *zone,
     uint64_t now, ngx_uint_t force);
-static void ngx_http_dgj_limit_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_dgj_limit_unlink(ngx_http_dgj_limit_zone_t *zone,
+    ngx_http_dgj_limit_node_t *lr, uint32_t off);
 static ngx_int_t ngx_http_dgj_limit_headers(ngx_http_request_t *r,
     ngx_http_dgj_limit_calc_t *c);
 static ngx_int_t ngx_http_dgj_limit_add_header(ngx_http_request_t *r,
@@ -273,7 +285,7 @@ ngx_http_dgj_limit_rules(ngx_http_request_t *r,
         zone = rule->shm_zone->data;
         c = &calcs[i];
 
-        hash = ngx_crc32_short(keys[i].data, keys[i].len);
+        hash = ngx_http_dgj_limit_hash(rule->tag, &keys[i]);
 
         ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -341,7 +353,7 @@ ngx_http_dgj_limit_rules(ngx_http_request_t *r,
         c = &calcs[i];
 
         if (i != last) {
-            hash = ngx_crc32_short(keys[i].data, keys[i].len);
+            hash = ngx_http_dgj_limit_hash(rule->tag, &keys[i]);
 
             ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -480,10 +492,10 @@ ngx_http_dgj_limit_delay_handler(ngx_http_request_t *r)
 
 
 #define ngx_http_dgj_limit_node(shpool, off)                                 \
-    ((ngx_rbtree_node_t *) ((u_char *) (shpool) + (off)))
+    ((ngx_http_dgj_limit_node_t *) ((u_char *) (shpool) + (off)))
 
-#define ngx_http_dgj_limit_data(node)                                        \
-    ((ngx_http_dgj_limit_node_t *) &(node)->color)
+#define ngx_http_dgj_limit_off(shpool, lr)                                   \
+    ((uint32_t) ((u_char *) (lr) - (u_char *) (shpool)))
 
 #define ngx_http_dgj_limit_tat(lr)                                           \
     (((uint64_t) (lr)->tat_hi << 32) | (lr)->tat_lo)
@@ -501,6 +513,22 @@ ngx_http_dgj_limit_now(ngx_http_dgj_limit_shctx_t *sh)
     /* a clock set back before the zone's epoch counts as the epoch */
 
     return (now > sh->epoch) ? now - sh->epoch : 0;
+}
+
+
+/* MurmurHash2 of the key, the rule's tag mixed in (rules share a zone) */
+static uint32_t
+ngx_http_dgj_limit_hash(uint32_t tag, ngx_str_t *key)
+{
+    uint32_t  h;
+
+    h = ngx_murmur_hash2(key->data, key->len) ^ (tag * 0x9e3779b1);
+
+    h ^= h >> 15;
+    h *= 0x5bd1e995;
+    h ^= h >> 13;
+
+    return h;
 }
 
 
@@ -525,18 +553,14 @@ ngx_http_dgj_limit_lru_remove(ngx_http_dgj_limit_zone_t *zone,
     sh = zone->sh;
 
     if (lr->prev) {
-        ngx_http_dgj_limit_data(ngx_http_dgj_limit_node(zone->shpool,
-                                                        lr->prev))->next
-            = lr->next;
+        ngx_http_dgj_limit_node(zone->shpool, lr->prev)->next = lr->next;
 
     } else {
         sh->lru_head = lr->next;
     }
 
     if (lr->next) {
-        ngx_http_dgj_limit_data(ngx_http_dgj_limit_node(zone->shpool,
-                                                        lr->next))->prev
-            = lr->prev;
+        ngx_http_dgj_limit_node(zone->shpool, lr->next)->prev = lr->prev;
 
     } else {
         sh->lru_tail = lr->prev;
@@ -546,29 +570,50 @@ ngx_http_dgj_limit_lru_remove(ngx_http_dgj_limit_zone_t *zone,
 
 static void
 ngx_http_dgj_limit_lru_push(ngx_http_dgj_limit_zone_t *zone,
-    ngx_rbtree_node_t *node)
+    ngx_http_dgj_limit_node_t *lr)
 {
     uint32_t                     off;
-    ngx_http_dgj_limit_node_t   *lr;
     ngx_http_dgj_limit_shctx_t  *sh;
 
     sh = zone->sh;
-    lr = ngx_http_dgj_limit_data(node);
-    off = (uint32_t) ((u_char *) node - (u_char *) zone->shpool);
+    off = ngx_http_dgj_limit_off(zone->shpool, lr);
 
     lr->prev = 0;
     lr->next = sh->lru_head;
+    lr->stamp = sh->moves++;
 
     if (sh->lru_head) {
-        ngx_http_dgj_limit_data(ngx_http_dgj_limit_node(zone->shpool,
-                                                        sh->lru_head))->prev
-            = off;
+        ngx_http_dgj_limit_node(zone->shpool, sh->lru_head)->prev = off;
 
     } else {
         sh->lru_tail = off;
     }
 
     sh->lru_head = off;
+}
+
+
+/*
+ * The key was used: to the LRU head, unless it is already among the most
+ * recent keys.  At most sh->moves - lr->stamp nodes went ahead of it since
+ * it was last put at the head, so a small difference proves it is near.
+ */
+static void
+ngx_http_dgj_limit_lru_touch(ngx_http_dgj_limit_zone_t *zone,
+    ngx_http_dgj_limit_node_t *lr)
+{
+    ngx_http_dgj_limit_shctx_t  *sh;
+
+    sh = zone->sh;
+
+    if ((uint32_t) (sh->moves - lr->stamp)
+        < sh->keys / NGX_HTTP_DGJ_LIMIT_FRESH)
+    {
+        return;
+    }
+
+    ngx_http_dgj_limit_lru_remove(zone, lr);
+    ngx_http_dgj_limit_lru_push(zone, lr);
 }
 
 
@@ -584,44 +629,31 @@ ngx_http_dgj_limit_lookup(ngx_http_dgj_limit_zone_t *zone, uint32_t tag,
     ngx_uint_t mode)
 {
     size_t                       size;
+    uint32_t                     off, *bucket;
     uint64_t                     now, tat, base;
-    ngx_int_t                    rc;
     ngx_uint_t                   i;
-    ngx_rbtree_key_t             rkey;
-    ngx_rbtree_node_t           *node, *sentinel;
     ngx_http_dgj_limit_node_t   *lr;
     ngx_http_dgj_limit_shctx_t  *sh;
 
     sh = zone->sh;
     now = ngx_http_dgj_limit_now(sh);
-    rkey = ((ngx_rbtree_key_t) tag << 32) | hash;
 
-    node = sh->rbtree.root;
-    sentinel = sh->rbtree.sentinel;
     lr = NULL;
 
-    while (node != sentinel) {
+    for (off = sh->buckets[hash & sh->mask]; off; off = lr->link) {
+        lr = ngx_http_dgj_limit_node(zone->shpool, off);
 
-        if (rkey < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (rkey > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        lr = ngx_http_dgj_limit_data(node);
-
-        rc = ngx_memn2cmp(key->data, lr->data, key->len, (size_t) lr->len);
-
-        if (rc == 0) {
+        if (lr->hash == hash
+            && lr->tag == tag
+            && lr->len == key->len
+            && ngx_memcmp(lr->data, key->data, key->len) == 0)
+        {
             break;
         }
+    }
 
+    if (off == 0) {
         lr = NULL;
-        node = (rc < 0) ? node->left : node->right;
     }
 
     tat = lr ? ngx_http_dgj_limit_tat(lr) : now;
@@ -636,8 +668,7 @@ ngx_http_dgj_limit_lookup(ngx_http_dgj_limit_zone_t *zone, uint32_t tag,
         c->delay = 0;
 
         if (lr) {
-            ngx_http_dgj_limit_lru_remove(zone, lr);
-            ngx_http_dgj_limit_lru_push(zone, node);
+            ngx_http_dgj_limit_lru_touch(zone, lr);
         }
 
         return NGX_BUSY;
@@ -655,43 +686,43 @@ ngx_http_dgj_limit_lookup(ngx_http_dgj_limit_zone_t *zone, uint32_t tag,
 
     if (lr) {
         ngx_http_dgj_limit_set_tat(lr, base + c->interval);
-        ngx_http_dgj_limit_lru_remove(zone, lr);
-        ngx_http_dgj_limit_lru_push(zone, node);
+        ngx_http_dgj_limit_lru_touch(zone, lr);
         return NGX_OK;
     }
 
-    size = offsetof(ngx_rbtree_node_t, color)
-           + offsetof(ngx_http_dgj_limit_node_t, data)
-           + key->len;
+    size = offsetof(ngx_http_dgj_limit_node_t, data) + key->len;
 
     ngx_http_dgj_limit_expire(zone, now, 0);
 
-    node = ngx_slab_alloc_locked(zone->shpool, size);
+    lr = ngx_slab_alloc_locked(zone->shpool, size);
 
     /* a full zone forgets its least recently used keys, never refuses */
 
-    for (i = 0; node == NULL && i < NGX_HTTP_DGJ_LIMIT_EVICT; i++) {
+    for (i = 0; lr == NULL && i < NGX_HTTP_DGJ_LIMIT_EVICT; i++) {
         if (sh->lru_tail == 0) {
             break;
         }
 
         ngx_http_dgj_limit_expire(zone, now, 1);
-        node = ngx_slab_alloc_locked(zone->shpool, size);
+        lr = ngx_slab_alloc_locked(zone->shpool, size);
     }
 
-    if (node == NULL) {
+    if (lr == NULL) {
         (void) ngx_atomic_fetch_add(&sh->alloc_failed, 1);
         return NGX_OK;
     }
 
-    node->key = rkey;
-    lr = ngx_http_dgj_limit_data(node);
+    lr->hash = hash;
+    lr->tag = tag;
     lr->len = (u_char) key->len;
     ngx_memcpy(lr->data, key->data, key->len);
     ngx_http_dgj_limit_set_tat(lr, base + c->interval);
 
-    ngx_rbtree_insert(&sh->rbtree, node);
-    ngx_http_dgj_limit_lru_push(zone, node);
+    bucket = &sh->buckets[hash & sh->mask];
+    lr->link = *bucket;
+    *bucket = ngx_http_dgj_limit_off(zone->shpool, lr);
+
+    ngx_http_dgj_limit_lru_push(zone, lr);
     sh->keys++;
 
     return NGX_OK;
@@ -707,8 +738,8 @@ static void
 ngx_http_dgj_limit_expire(ngx_http_dgj_limit_zone_t *zone, uint64_t now,
     ngx_uint_t force)
 {
+    uint32_t                     off;
     ngx_uint_t                   n;
-    ngx_rbtree_node_t           *node;
     ngx_http_dgj_limit_node_t   *lr;
     ngx_http_dgj_limit_shctx_t  *sh;
 
@@ -716,16 +747,16 @@ ngx_http_dgj_limit_expire(ngx_http_dgj_limit_zone_t *zone, uint64_t now,
 
     for (n = 0; n < 2 && sh->lru_tail; n++) {
 
-        node = ngx_http_dgj_limit_node(zone->shpool, sh->lru_tail);
-        lr = ngx_http_dgj_limit_data(node);
+        off = sh->lru_tail;
+        lr = ngx_http_dgj_limit_node(zone->shpool, off);
 
         if (!force && ngx_http_dgj_limit_tat(lr) > now) {
             return;
         }
 
         ngx_http_dgj_limit_lru_remove(zone, lr);
-        ngx_rbtree_delete(&sh->rbtree, node);
-        ngx_slab_free_locked(zone->shpool, node);
+        ngx_http_dgj_limit_unlink(zone, lr, off);
+        ngx_slab_free_locked(zone->shpool, lr);
         sh->keys--;
 
         if (force) {
@@ -736,44 +767,22 @@ ngx_http_dgj_limit_expire(ngx_http_dgj_limit_zone_t *zone, uint64_t now,
 }
 
 
+/* takes the node at `off` out of its hash chain */
 static void
-ngx_http_dgj_limit_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+ngx_http_dgj_limit_unlink(ngx_http_dgj_limit_zone_t *zone,
+    ngx_http_dgj_limit_node_t *lr, uint32_t off)
 {
-    ngx_rbtree_node_t          **p;
-    ngx_http_dgj_limit_node_t   *lrn, *lrnt;
+    uint32_t  *p;
 
-    for ( ;; ) {
+    p = &zone->sh->buckets[lr->hash & zone->sh->mask];
 
-        if (node->key < temp->key) {
-
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-
-            p = &temp->right;
-
-        } else { /* node->key == temp->key */
-
-            lrn = ngx_http_dgj_limit_data(node);
-            lrnt = ngx_http_dgj_limit_data(temp);
-
-            p = (ngx_memn2cmp(lrn->data, lrnt->data, lrn->len, lrnt->len) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
+    while (*p && *p != off) {
+        p = &ngx_http_dgj_limit_node(zone->shpool, *p)->link;
     }
 
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
+    if (*p) {
+        *p = lr->link;
+    }
 }
 
 
@@ -1117,7 +1126,7 @@ ngx_http_dgj_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_dgj_limit_zone_t  *ozone = data;
 
-    size_t                       len;
+    size_t                       len, n, buckets;
     uint64_t                     now;
     ngx_uint_t                   i, j, used;
     ngx_time_t                  *tp;
@@ -1146,8 +1155,23 @@ ngx_http_dgj_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             zone->shpool->data = zone->sh;
 
-            ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
-                            ngx_http_dgj_limit_rbtree_insert_value);
+            /*
+             * about one bucket per node that the zone can hold, a power
+             * of two: a lookup reads the bucket and, mostly, one node
+             */
+
+            n = shm_zone->shm.size / NGX_HTTP_DGJ_LIMIT_BUCKET;
+            for (buckets = 16; buckets * 2 <= n; buckets *= 2) {
+                /* void */
+            }
+
+            zone->sh->buckets = ngx_slab_calloc(zone->shpool,
+                                                buckets * sizeof(uint32_t));
+            if (zone->sh->buckets == NULL) {
+                return NGX_ERROR;
+            }
+
+            zone->sh->mask = (uint32_t) (buckets - 1);
 
             tp = ngx_timeofday();
             now = (uint64_t) tp->sec * 1000000 + tp->msec * 1000;

@@ -76,6 +76,8 @@ my @bad = (
       qr/must have "zone=", "key=" and "rate="/ ],
     [ $zone, "$rule; $rule;", qr/is duplicate/ ],
     [ 'dgj_limit_zone name=z size=1k;', '', qr/zone "size=1k" is too small/ ],
+    [ 'dgj_limit_zone name=z size=5000m;', '',
+      qr/zone "size=5000m" is too large: at most 4194303k/ ],
     [ 'dgj_limit_zone size=1m;', '',
       qr/invalid number of arguments in "dgj_limit_zone"/ ],
     [ 'dgj_limit_zone size=1m size=2m;', '', qr/must have "name=" and "size="/ ],
@@ -116,6 +118,8 @@ my ($has_roles) = nginx_t('', 'set $x $dgj_roles;');
 ($ok, $out) = nginx_t('', 'dgj_limit_role_multiplier supervisor=3 ops=10;');
 if ($has_roles) {
     ok($ok, 'conf-3.1: role multipliers pass with the auth module') or diag($out);
+    ($ok, $out) = nginx_t('', 'dgj_limit_role_multiplier off;');
+    ok($ok, 'conf-3.3: "dgj_limit_role_multiplier off" passes') or diag($out);
 } else {
     ok(!$ok && $out =~ /"dgj_limit_role_multiplier" needs the \$dgj_roles variable/,
        'conf-3.1: without $dgj_roles, a multiplier says what is missing')
