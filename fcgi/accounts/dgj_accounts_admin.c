@@ -337,13 +337,12 @@ dgj_accounts_users_create(dgj_req_t *r)
         return rc;
     }
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "username", 64, &username))
+    if ((rc = dgj_accounts_req_str(r, body, "username", 64, &username))
            != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "display_name", 64, &display))
            != DGJ_OK
@@ -513,8 +512,7 @@ dgj_accounts_users_update(dgj_req_t *r)
     }
 
     if ((rc = dgj_accounts_capture_id(r, &uid)) != DGJ_OK
-        || (rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
+        || (rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
         || (rc = dgj_accounts_opt_str(r, body, "display_name", 64, &display))
            != DGJ_OK
         || (rc = dgj_accounts_opt_str(r, body, "status", 16, &status))
@@ -634,9 +632,8 @@ dgj_accounts_users_roles(dgj_req_t *r)
                                  "another system admin");
     }
 
-    if ((rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK)
-    {
+    rc = dgj_json_body_keys(r, keys, &body);
+    if (rc != DGJ_OK) {
         return rc;
     }
 
@@ -740,8 +737,7 @@ dgj_accounts_users_reset(dgj_req_t *r)
     }
 
     if ((rc = dgj_accounts_capture_id(r, &uid)) != DGJ_OK
-        || (rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK)
+        || (rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK)
     {
         return rc;
     }
@@ -860,8 +856,7 @@ dgj_accounts_depts_create(dgj_req_t *r)
 
     district = 0;
 
-    if ((rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
+    if ((rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "code", 32, &code)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "name", 64, &name)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "kind", 16, &kind)) != DGJ_OK
@@ -938,8 +933,7 @@ dgj_accounts_depts_update(dgj_req_t *r)
     }
 
     if ((rc = dgj_accounts_capture_id(r, &did)) != DGJ_OK
-        || (rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
+        || (rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
         || (rc = dgj_accounts_opt_str(r, body, "name", 64, &name)) != DGJ_OK)
     {
         return rc;

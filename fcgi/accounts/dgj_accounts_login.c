@@ -126,13 +126,12 @@ dgj_accounts_login(dgj_req_t *r)
         "username", "password", "totp", "client", NULL
     };
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "username", 64, &username))
+    if ((rc = dgj_accounts_req_str(r, body, "username", 64, &username))
            != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "password",
                                       DGJ_PASSWORD_MAX_BYTES, &password))
@@ -503,13 +502,12 @@ dgj_accounts_password(dgj_req_t *r)
         "username", "old_password", "totp", "new_password", NULL
     };
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_opt_str(r, body, "username", 64, &username))
+    if ((rc = dgj_accounts_opt_str(r, body, "username", 64, &username))
            != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "old_password",
                                       DGJ_PASSWORD_MAX_BYTES, &old)) != DGJ_OK

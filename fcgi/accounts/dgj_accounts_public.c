@@ -154,13 +154,12 @@ dgj_accounts_sms_send(dgj_req_t *r)
 
     static const char *const  keys[] = { "phone", NULL };
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "phone", 32, &raw)) != DGJ_OK)
+    if ((rc = dgj_accounts_req_str(r, body, "phone", 32, &raw)) != DGJ_OK)
     {
         return rc;
     }
@@ -275,13 +274,12 @@ dgj_accounts_sms_login(dgj_req_t *r)
 
     static const char *const  keys[] = { "phone", "code", "client", NULL };
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "phone", 32, &raw)) != DGJ_OK
+    if ((rc = dgj_accounts_req_str(r, body, "phone", 32, &raw)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "code", 16, &code)) != DGJ_OK
         || (rc = dgj_accounts_client_is_app(r, body, &app)) != DGJ_OK)
     {
@@ -524,13 +522,12 @@ dgj_accounts_wechat_login(dgj_req_t *r)
 
     static const char *const  keys[] = { "code", "client", NULL };
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "code", 128, &code)) != DGJ_OK
+    if ((rc = dgj_accounts_req_str(r, body, "code", 128, &code)) != DGJ_OK
         || (rc = dgj_accounts_client_is_app(r, body, &app)) != DGJ_OK)
     {
         return rc;
@@ -576,13 +573,12 @@ dgj_accounts_register_org(dgj_req_t *r)
         "contact_phone", NULL
     };
 
-    rc = dgj_json_body(r, &body);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }
 
-    if ((rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "username", 64, &username))
+    if ((rc = dgj_accounts_req_str(r, body, "username", 64, &username))
            != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "password", 1024, &password))
            != DGJ_OK

@@ -128,8 +128,7 @@ dgj_accounts_totp_confirm(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
+    if ((rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "code", 16, &code)) != DGJ_OK)
     {
         return rc;

@@ -128,6 +128,20 @@ dgj_reply_json(dgj_req_t *r, int status, const json_t *v)
 
 
 dgj_rc_t
+dgj_json_body_keys(dgj_req_t *r, const char *const *keys, json_t **out)
+{
+    dgj_rc_t  rc;
+
+    rc = dgj_json_body(r, out);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    return dgj_json_check_keys(r, *out, keys);
+}
+
+
+dgj_rc_t
 dgj_json_check_keys(dgj_req_t *r, const json_t *obj, const char *const *keys)
 {
     size_t              i;

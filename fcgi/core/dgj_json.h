@@ -58,6 +58,13 @@ char *dgj_json_dump(dgj_req_t *r, const json_t *v, size_t *len);
 dgj_rc_t dgj_reply_json(dgj_req_t *r, int status, const json_t *v);
 
 /*
+ * dgj_json_body() and then dgj_json_check_keys() on it: the body of a
+ * route that accepts exactly these fields.
+ */
+dgj_rc_t dgj_json_body_keys(dgj_req_t *r, const char *const *keys,
+    json_t **out);
+
+/*
  * Fails with DGJ_ERR_INPUT naming the first key of obj not in keys
  * (a NULL-terminated list).
  */

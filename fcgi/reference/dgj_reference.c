@@ -453,12 +453,7 @@ dgj_reference_calendar_due(dgj_req_t *r)
 
     static const char *const  keys[] = { "from", "working_days", NULL };
 
-    rc = dgj_json_body(r, &body);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    rc = dgj_json_check_keys(r, body, keys);
+    rc = dgj_json_body_keys(r, keys, &body);
     if (rc != DGJ_OK) {
         return rc;
     }

@@ -189,8 +189,7 @@ dgj_bans_add(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_json_body(r, &body)) != DGJ_OK
-        || (rc = dgj_json_check_keys(r, body, keys)) != DGJ_OK
+    if ((rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "kind", 8, &kind)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "value", 64, &raw)) != DGJ_OK
         || (rc = dgj_accounts_req_str(r, body, "reason", DGJ_BANS_REASON_LEN,
