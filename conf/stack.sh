@@ -866,7 +866,9 @@ restore()
 
     bootstrap_db
     migrate
-    say "restore complete"
+    sync_bans
+    say "restore complete (bans in force written to $VAR/state/bans.list;"
+    say "restart nginx to drop bans the restored database does not hold)"
 }
 
 
