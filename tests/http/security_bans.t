@@ -17,6 +17,7 @@ use DgjTest qw(spread_sources sql stack wait_until);
 # many sign-ins: not from one address (DgjTest::spread_sources)
 spread_sources();
 use DgjLogin qw(login_app api sms_code);
+use DgjAuth qw(mint);
 
 my $var = $ENV{DGJ_VAR};
 my $ctl = "$var/run/ctl/nginx.sock";
@@ -60,6 +61,22 @@ is((sql('admin', "SELECT COUNT(*) FROM bans"))[0][0], $n0, 'and nothing is store
 
 ($res) = api('GET', '/api/v1/security/bans');
 is($res->{status}, 401, 'anonymous: 401');
+
+# every other role, with a validly signed token, is refused before a worker
+# sees the request; the one holding all but secadmin too
+for my $roles (qw(citizen organisation org_pending intake handler reviewer
+                  supervisor project_manager analyst ops sysadmin auditor),
+               'intake,handler,reviewer,supervisor,project_manager,analyst,ops,sysadmin')
+{
+    my $t = mint(user => 900000 + length($roles), roles => $roles, level => 2);
+    my ($r1) = api('POST', '/api/v1/security/bans',
+                   { kind => 'ip', value => '203.0.113.10', minutes => 5,
+                     reason => 'not allowed' }, $t);
+    my ($r2) = api('GET', '/api/v1/security/bans', undef, $t);
+    is("$r1->{status} $r2->{status}", '403 403', "role $roles may not ban or list bans");
+}
+is((sql('admin', "SELECT COUNT(*) FROM bans"))[0][0], $n0,
+   'and none of them stored a ban');
 
 # --- an address ban --------------------------------------------------------
 
