@@ -79,4 +79,39 @@ for my $f (@pw) {
 }
 is($leak, 0, 'acct-6.2: no generated password appears in tracked files');
 
+# the identity secrets made at first run: token keys, the SMS key, the
+# WeChat AppSecret, the TLS key, demo passwords and TOTP secrets
+my @values;
+for my $f (map { "$secrets/$_" } qw(sms.key wechat.secret)) {
+    open(my $fh, '<', $f) or die "$f: $!";
+    chomp(my $v = <$fh>);
+    push @values, $v;
+}
+open(my $kf, '<', "$secrets/token.keys") or die $!;
+push @values, map { (split ' ')[2] } grep { !/^#/ && /\S/ } <$kf>;
+open(my $df, '<', "$secrets/demo-accounts.txt") or die $!;
+for (<$df>) {
+    my (undef, undef, $pw, $totp) = split ' ';
+    push @values, grep { defined && length > 8 && $_ ne '-' } $pw, $totp;
+}
+cmp_ok(scalar @values, '>=', 20, 'acct-6.3: the identity secrets were found');
+
+my @modes = map { sprintf '%04o', (stat "$secrets/$_")[2] & 07777 }
+            qw(sms.key wechat.secret demo-accounts.txt tls/server.key);
+is("@modes", '0600 0600 0600 0600',
+   'acct-6.4: SMS key, AppSecret, demo accounts and TLS key are 0600');
+is(sprintf('%04o', (stat "$secrets/token.keys")[2] & 07777), '0640',
+   'acct-6.5: the token key ring is 0640 (nginx master and the workers\' group)');
+
+$leak = 0;
+for my $v (@values) {
+    open(my $g, '-|', 'git', '-C', $root, 'grep', '-l', '-F', '-e', $v)
+        or die $!;
+    my @hits = <$g>;
+    close $g;
+    $leak += @hits;
+}
+is($leak, 0, 'acct-6.6: no key, AppSecret, demo password or TOTP secret '
+   . 'appears in tracked files');
+
 done_testing();
