@@ -14,6 +14,7 @@
 #include "dgj_log.h"
 #include "dgj_req.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 
@@ -532,4 +533,14 @@ dgj_accounts_capture_id(dgj_req_t *r, int64_t *id)
     }
 
     return DGJ_OK;
+}
+
+
+void
+dgj_accounts_sha256(const char *s, unsigned char *out)
+{
+    unsigned int  len;
+
+    len = 32;
+    (void) EVP_Digest(s, strlen(s), out, &len, EVP_sha256(), NULL);
 }

@@ -89,6 +89,9 @@ dgj_rc_t dgj_accounts_user_by_id(dgj_req_t *r, int64_t id,
 dgj_rc_t dgj_accounts_user_by_name(dgj_req_t *r, const char *username,
     dgj_accounts_user_t *u);
 
+/* SHA-256 of the string s into out (32 bytes): stored secrets, codes */
+void dgj_accounts_sha256(const char *s, unsigned char *out);
+
 /* n random bytes as 2n lower-case hex chars into out (2n + 1 bytes). */
 dgj_rc_t dgj_accounts_random_hex(dgj_req_t *r, char *out, size_t n);
 

@@ -32,6 +32,8 @@
 #define DGJ_ADMIN_PAGE_MAX  100
 
 
+static void dgj_admin_show_password(json_t *reply, char *password,
+    size_t size);
 static dgj_rc_t dgj_admin_rows(dgj_req_t *r, const char *const *roles,
     const dgj_sql_t *sql, const char *key);
 static dgj_rc_t dgj_admin_roles(dgj_req_t *r, const json_t *body,
@@ -430,7 +432,7 @@ dgj_accounts_users_create(dgj_req_t *r)
         explicit_bzero(password, sizeof(password));
 
         if (rc == DGJ_ERR_CONFLICT) {
-            r->err_rc = DGJ_OK;
+            dgj_req_fail_clear(r);
             return dgj_req_fail_code(r, DGJ_ERR_CONFLICT, "already_exists",
                                      "this username or phone number is "
                                      "taken");
@@ -446,9 +448,7 @@ dgj_accounts_users_create(dgj_req_t *r)
                                   "display_name", display,
                                   "department_id", (json_int_t) dept,
                                   "roles", names));
-    json_object_set_new(reply, "initial_password", json_string(password));
-    json_object_set_new(reply, "must_change_password", json_true());
-    explicit_bzero(password, sizeof(password));
+    dgj_admin_show_password(reply, password, sizeof(password));
 
     return dgj_reply_json(r, 201, reply);
 }
@@ -815,9 +815,7 @@ dgj_accounts_users_reset(dgj_req_t *r)
     dgj_session_revoke(r, &ended);
 
     json_object_set_new(reply, "id", json_integer(uid));
-    json_object_set_new(reply, "initial_password", json_string(password));
-    json_object_set_new(reply, "must_change_password", json_true());
-    explicit_bzero(password, sizeof(password));
+    dgj_admin_show_password(reply, password, sizeof(password));
 
     return dgj_reply_json(r, 200, reply);
 }
@@ -891,7 +889,7 @@ dgj_accounts_depts_create(dgj_req_t *r)
                               district ? DGJ_I64(district) : DGJ_NULL),
                      NULL, &did);
     if (rc == DGJ_ERR_CONFLICT) {
-        r->err_rc = DGJ_OK;
+        dgj_req_fail_clear(r);
         return dgj_req_fail_code(r, DGJ_ERR_CONFLICT, "already_exists",
                                  "a department with this code or name "
                                  "exists");
@@ -966,7 +964,7 @@ dgj_accounts_depts_update(dgj_req_t *r)
                               DGJ_I64(did)),
                      NULL, NULL);
     if (rc == DGJ_ERR_CONFLICT) {
-        r->err_rc = DGJ_OK;
+        dgj_req_fail_clear(r);
         return dgj_req_fail_code(r, DGJ_ERR_CONFLICT, "already_exists",
                                  "a department with this name exists");
     }
@@ -1267,6 +1265,16 @@ dgj_accounts_events_list(dgj_req_t *r)
 
 
 /* helpers */
+
+
+/* The one-time initial password into reply, then wiped from memory. */
+static void
+dgj_admin_show_password(json_t *reply, char *password, size_t size)
+{
+    json_object_set_new(reply, "initial_password", json_string(password));
+    json_object_set_new(reply, "must_change_password", json_true());
+    explicit_bzero(password, size);
+}
 
 
 /* A role check, then every row of sql as {"key": [...]}. */

@@ -44,7 +44,6 @@ static dgj_rc_t dgj_login_check_secret(dgj_req_t *r, dgj_accounts_user_t *u,
 static dgj_rc_t dgj_login_locked(dgj_req_t *r, const dgj_accounts_user_t *u,
     int64_t now, const char *subject);
 static dgj_rc_t dgj_login_body(dgj_req_t *r, json_t **body);
-static char *dgj_login_pct(dgj_req_t *r, const char *s);
 
 
 static const dgj_sql_t  dgj_login_sql_failed = {
@@ -282,7 +281,7 @@ dgj_accounts_refresh(dgj_req_t *r)
 dgj_rc_t
 dgj_accounts_resume(dgj_req_t *r)
 {
-    char        *login;
+    char        *login, *escaped;
     json_t      *reply;
     dgj_rc_t     rc;
     const char  *next, *secret;
@@ -311,9 +310,7 @@ dgj_accounts_resume(dgj_req_t *r)
         }
 
         /* the session is over: a fresh sign-in, not this error */
-        r->err_rc = DGJ_OK;
-        r->err_code = NULL;
-        r->err[0] = '\0';
+        dgj_req_fail_clear(r);
     }
 
     rc = dgj_session_clear_cookies(r);
@@ -321,7 +318,8 @@ dgj_accounts_resume(dgj_req_t *r)
         return rc;
     }
 
-    login = dgj_psprintf(r->pool, "/login?next=%s", dgj_login_pct(r, next));
+    escaped = dgj_req_escape(r->pool, next);
+    login = escaped ? dgj_psprintf(r->pool, "/login?next=%s", escaped) : NULL;
     if (login == NULL) {
         return DGJ_ERR_NOMEM;
     }
@@ -901,42 +899,6 @@ dgj_accounts_redirect(dgj_req_t *r, int status, const char *location)
     }
 
     return dgj_reply(r, status, "text/plain; charset=utf-8", "", 0);
-}
-
-
-/* Percent-encodes everything but unreserved characters and '/'. */
-static char *
-dgj_login_pct(dgj_req_t *r, const char *s)
-{
-    char           *out, *p;
-    unsigned char   c;
-
-    static const char  hex[] = "0123456789ABCDEF";
-
-    out = dgj_palloc(r->pool, 3 * strlen(s) + 1);
-    if (out == NULL) {
-        return (char *) "%2F";
-    }
-
-    for (p = out; *s != '\0'; s++) {
-        c = (unsigned char) *s;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
-            || c == '~' || c == '/')
-        {
-            *p++ = (char) c;
-
-        } else {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 0x0f];
-        }
-    }
-
-    *p = '\0';
-
-    return out;
 }
 
 

@@ -24,7 +24,6 @@
 #include "dgj_wechat.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 
@@ -35,9 +34,9 @@
 
 
 static dgj_rc_t dgj_public_citizen(dgj_req_t *r, const char *phone,
-    const char *appid, const char *openid, int64_t *user_id);
+    const char *appid, const char *openid, dgj_accounts_user_t *u);
 static dgj_rc_t dgj_public_wechat_user(dgj_req_t *r, const char *code,
-    int64_t *user_id);
+    dgj_accounts_user_t *u);
 static void dgj_public_code_hash(const char *phone, const char *code,
     unsigned char *out);
 
@@ -265,7 +264,7 @@ dgj_accounts_sms_login(dgj_req_t *r)
     int                   app;
     char                  phone[DGJ_IDS_PHONE_LEN + 1], now_s[24];
     json_t               *body;
-    int64_t               id, attempts, expires, used, now, user_id;
+    int64_t               id, attempts, expires, used, now;
     uint64_t              affected;
     dgj_rc_t              rc;
     const char           *raw, *code, *stored, *subject;
@@ -350,14 +349,9 @@ dgj_accounts_sms_login(dgj_req_t *r)
                                  "new one.");
     }
 
-    rc = dgj_public_citizen(r, phone, NULL, NULL, &user_id);
+    rc = dgj_public_citizen(r, phone, NULL, NULL, &u);
     if (rc != DGJ_OK) {
         return rc;
-    }
-
-    rc = dgj_accounts_user_by_id(r, user_id, &u);
-    if (rc != DGJ_OK) {
-        return rc == DGJ_ERR_NOT_FOUND ? DGJ_ERR_INTERNAL : rc;
     }
 
     return dgj_accounts_finish_login(r, &u, "sms", 1, app, 200, NULL);
@@ -369,12 +363,9 @@ dgj_accounts_sms_login(dgj_req_t *r)
 dgj_rc_t
 dgj_accounts_wechat_start(dgj_req_t *r)
 {
-    char        state[33], *redirect, *url, *cookie, *hex;
-    size_t      i, len;
+    char        state[33], *redirect, *url, *cookie, *escaped;
     dgj_rc_t    rc;
     const char  *next, *https;
-
-    static const char  digits[] = "0123456789abcdef";
 
     rc = dgj_req_arg(r, "next", &next);
     if (rc != DGJ_OK) {
@@ -394,26 +385,18 @@ dgj_accounts_wechat_start(dgj_req_t *r)
         return rc;
     }
 
-    /* the cookie binds the answer to this browser: "state.hex(next)" */
-    len = strlen(next);
-    hex = dgj_palloc(r->pool, 2 * len + 1);
-    if (hex == NULL) {
+    /* the cookie binds the answer to this browser: "state.escaped(next)" */
+    escaped = dgj_req_escape(r->pool, next);
+    if (escaped == NULL) {
         return DGJ_ERR_NOMEM;
     }
-
-    for (i = 0; i < len; i++) {
-        hex[2 * i] = digits[(unsigned char) next[i] >> 4];
-        hex[2 * i + 1] = digits[(unsigned char) next[i] & 0x0f];
-    }
-
-    hex[2 * len] = '\0';
 
     https = dgj_req_param(r, "HTTPS");
 
     cookie = dgj_psprintf(r->pool,
                           "dgj_wx=%s.%s; Path=/api/v1/auth/wechat/; "
                           "Max-Age=600; HttpOnly; SameSite=Lax%s",
-                          state, hex,
+                          state, escaped,
                           (https != NULL && strcmp(https, "on") == 0)
                           ? "; Secure" : "");
 
@@ -442,10 +425,8 @@ dgj_accounts_wechat_start(dgj_req_t *r)
 dgj_rc_t
 dgj_accounts_wechat_callback(dgj_req_t *r)
 {
-    int                   hi, lo;
     char                 *next;
-    size_t                i, len;
-    int64_t               user_id;
+    size_t                len;
     dgj_rc_t              rc;
     const char           *code, *state, *cookie, *dot;
     dgj_accounts_user_t   u;
@@ -470,30 +451,20 @@ dgj_accounts_wechat_callback(dgj_req_t *r)
                                  "another browser: start again.");
     }
 
-    len = strlen(dot + 1) / 2;
+    len = strlen(dot + 1);
     next = dgj_palloc(r->pool, len + 1);
     if (next == NULL) {
         return DGJ_ERR_NOMEM;
     }
 
-    for (i = 0; i < len; i++) {
-        hi = dot[1 + 2 * i];
-        lo = dot[2 + 2 * i];
-        hi = (hi >= 'a') ? hi - 'a' + 10 : hi - '0';
-        lo = (lo >= 'a') ? lo - 'a' + 10 : lo - '0';
-        next[i] = (char) ((hi << 4) | (lo & 0x0f));
+    /* a cookie that does not decode sends the user home */
+    if (dgj_req_unescape(next, dot + 1, len, 0) < 0) {
+        next[0] = '\0';
     }
 
-    next[len] = '\0';
-
-    rc = dgj_public_wechat_user(r, code, &user_id);
+    rc = dgj_public_wechat_user(r, code, &u);
     if (rc != DGJ_OK) {
         return rc;
-    }
-
-    rc = dgj_accounts_user_by_id(r, user_id, &u);
-    if (rc != DGJ_OK) {
-        return rc == DGJ_ERR_NOT_FOUND ? DGJ_ERR_INTERNAL : rc;
     }
 
     rc = dgj_req_header_add(r, "Set-Cookie",
@@ -515,7 +486,6 @@ dgj_accounts_wechat_login(dgj_req_t *r)
 {
     int                   app;
     json_t               *body;
-    int64_t               user_id;
     dgj_rc_t              rc;
     const char           *code;
     dgj_accounts_user_t   u;
@@ -533,14 +503,9 @@ dgj_accounts_wechat_login(dgj_req_t *r)
         return rc;
     }
 
-    rc = dgj_public_wechat_user(r, code, &user_id);
+    rc = dgj_public_wechat_user(r, code, &u);
     if (rc != DGJ_OK) {
         return rc;
-    }
-
-    rc = dgj_accounts_user_by_id(r, user_id, &u);
-    if (rc != DGJ_OK) {
-        return rc == DGJ_ERR_NOT_FOUND ? DGJ_ERR_INTERNAL : rc;
     }
 
     return dgj_accounts_finish_login(r, &u, "wechat", 1, app, 200, NULL);
@@ -666,7 +631,7 @@ dgj_accounts_register_org(dgj_req_t *r)
         dgj_db_rollback(r);
 
         if (rc == DGJ_ERR_CONFLICT) {
-            r->err_rc = DGJ_OK;
+            dgj_req_fail_clear(r);
             return dgj_req_fail_code(r, DGJ_ERR_CONFLICT, "already_registered",
                                      "该用户名、统一社会信用代码或手机号已注册。"
                                      "This username, credit code or phone "
@@ -699,31 +664,31 @@ dgj_accounts_register_org(dgj_req_t *r)
  */
 static dgj_rc_t
 dgj_public_citizen(dgj_req_t *r, const char *phone, const char *appid,
-    const char *openid, int64_t *user_id)
+    const char *openid, dgj_accounts_user_t *u)
 {
-    char                  now_s[24];
-    uint64_t              id;
-    dgj_rc_t              rc;
-    const char           *display;
-    dgj_accounts_user_t   u;
+    char         now_s[24];
+    int64_t      user_id;
+    uint64_t     id;
+    dgj_rc_t     rc;
+    const char  *display;
 
     if (phone != NULL) {
         rc = dgj_db_row(r, &dgj_public_sql_by_phone, DGJ_ARGS(DGJ_STR(phone)),
-                        DGJ_OUTS(DGJ_OUT_I64(user_id)));
+                        DGJ_OUTS(DGJ_OUT_I64(&user_id)));
 
     } else {
         rc = dgj_db_row(r, &dgj_public_sql_by_openid,
                         DGJ_ARGS(DGJ_STR(appid), DGJ_STR(openid)),
-                        DGJ_OUTS(DGJ_OUT_I64(user_id)));
+                        DGJ_OUTS(DGJ_OUT_I64(&user_id)));
     }
 
     if (rc == DGJ_OK) {
-        rc = dgj_accounts_user_by_id(r, *user_id, &u);
+        rc = dgj_accounts_user_by_id(r, user_id, u);
         if (rc != DGJ_OK) {
             return rc == DGJ_ERR_NOT_FOUND ? DGJ_ERR_INTERNAL : rc;
         }
 
-        if (strcmp(u.kind, "citizen") != 0) {
+        if (strcmp(u->kind, "citizen") != 0) {
             return dgj_req_fail_code(r, DGJ_ERR_UNAUTH, "use_password_login",
                                      "该号码属于工作人员或组织账号，请用"
                                      "用户名和密码登录。This number belongs "
@@ -731,8 +696,8 @@ dgj_public_citizen(dgj_req_t *r, const char *phone, const char *appid,
                                      "sign in with its username.");
         }
 
-        if (strcmp(u.status, "active") != 0) {
-            (void) dgj_accounts_event(r, "login_refused", u.id, 0, "",
+        if (strcmp(u->status, "active") != 0) {
+            (void) dgj_accounts_event(r, "login_refused", u->id, 0, "",
                                       "account disabled");
             return dgj_req_fail_code(r, DGJ_ERR_UNAUTH, "account_disabled",
                                      "该账号已停用。This account is "
@@ -784,14 +749,15 @@ dgj_public_citizen(dgj_req_t *r, const char *phone, const char *appid,
         return rc;
     }
 
-    *user_id = (int64_t) id;
+    rc = dgj_accounts_user_by_id(r, (int64_t) id, u);
 
-    return DGJ_OK;
+    return rc == DGJ_ERR_NOT_FOUND ? DGJ_ERR_INTERNAL : rc;
 }
 
 
 static dgj_rc_t
-dgj_public_wechat_user(dgj_req_t *r, const char *code, int64_t *user_id)
+dgj_public_wechat_user(dgj_req_t *r, const char *code,
+    dgj_accounts_user_t *u)
 {
     dgj_rc_t            rc;
     dgj_wechat_user_t   wx;
@@ -808,19 +774,16 @@ dgj_public_wechat_user(dgj_req_t *r, const char *code, int64_t *user_id)
         return rc;
     }
 
-    return dgj_public_citizen(r, NULL, r->conf->wechat_appid, wx.openid,
-                             user_id);
+    return dgj_public_citizen(r, NULL, r->conf->wechat_appid, wx.openid, u);
 }
 
 
 static void
 dgj_public_code_hash(const char *phone, const char *code, unsigned char *out)
 {
-    char          buf[64];
-    unsigned int  len;
+    char  buf[64];
 
     snprintf(buf, sizeof(buf), "%s|%s", phone, code);
-    len = 32;
-    (void) EVP_Digest(buf, strlen(buf), out, &len, EVP_sha256(), NULL);
+    dgj_accounts_sha256(buf, out);
     explicit_bzero(buf, sizeof(buf));
 }

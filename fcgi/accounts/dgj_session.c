@@ -19,8 +19,6 @@
 #include "dgj_revoke.h"
 #include "dgj_session.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 
@@ -33,11 +31,10 @@
 static dgj_rc_t dgj_session_ring(dgj_req_t *r, const dgj_token_ring_t **ring);
 static dgj_rc_t dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
     const char *session, int64_t expires, const char *refresh, int app,
-    json_t *reply, int idle);
+    json_t *reply, int idle, const dgj_accounts_policy_t *policy);
 static dgj_rc_t dgj_session_cookie(dgj_req_t *r, const char *name,
     const char *value, const char *path, int64_t max_age, int http_only,
     const char *same_site);
-static void dgj_session_hash(const char *secret, unsigned char *out);
 
 
 static dgj_token_ring_t  dgj_session_keys;
@@ -134,7 +131,7 @@ dgj_session_start(dgj_req_t *r, const dgj_session_user_t *u, int app,
         return rc;
     }
 
-    dgj_session_hash(refresh, hash);
+    dgj_accounts_sha256(refresh, hash);
 
     now = dgj_clock_now(r->conf);
     dgj_clock_format(now, now_s, sizeof(now_s));
@@ -153,7 +150,7 @@ dgj_session_start(dgj_req_t *r, const dgj_session_user_t *u, int app,
     }
 
     return dgj_session_issue(r, u, session, now + absolute, refresh, app,
-                             reply, idle);
+                             reply, idle, &policy);
 }
 
 
@@ -168,6 +165,7 @@ dgj_session_refresh(dgj_req_t *r, const char *secret, int app,
     const char             *session, *method, *kind, *status, *roles;
     unsigned char           hash[32];
     dgj_session_user_t      u;
+    dgj_accounts_policy_t   policy;
 
     if (secret == NULL || strlen(secret) != 2 * DGJ_SESSION_REFRESH_BYTES) {
         return dgj_req_fail_code(r, DGJ_ERR_UNAUTH, "session_expired",
@@ -175,7 +173,7 @@ dgj_session_refresh(dgj_req_t *r, const char *secret, int app,
                                  "again");
     }
 
-    dgj_session_hash(secret, hash);
+    dgj_accounts_sha256(secret, hash);
 
     rc = dgj_db_row(r, &dgj_session_sql_by_refresh,
                     DGJ_ARGS(DGJ_STRN((const char *) hash, sizeof(hash))),
@@ -235,8 +233,13 @@ dgj_session_refresh(dgj_req_t *r, const char *secret, int app,
     u.method = method;
     u.level = (int) level;
 
+    rc = dgj_accounts_policy(r, &policy);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
     return dgj_session_issue(r, &u, session, expires, NULL, app, reply,
-                             (int) idle);
+                             (int) idle, &policy);
 }
 
 
@@ -412,7 +415,7 @@ dgj_session_open(dgj_req_t *r, const char *session, int *open)
 static dgj_rc_t
 dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
     const char *session, int64_t expires, const char *refresh, int app,
-    json_t *reply, int idle)
+    json_t *reply, int idle, const dgj_accounts_policy_t *policy)
 {
     int                      ttl;
     char                     token[DGJ_TOKEN_MAX_LEN + 1];
@@ -424,7 +427,6 @@ dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
     dgj_rc_t                 rc;
     dgj_token_rc_e           trc;
     dgj_token_claims_t       c;
-    dgj_accounts_policy_t    policy;
     const dgj_token_ring_t  *ring;
 
     rc = dgj_session_ring(r, &ring);
@@ -432,13 +434,8 @@ dgj_session_issue(dgj_req_t *r, const dgj_session_user_t *u,
         return rc;
     }
 
-    rc = dgj_accounts_policy(r, &policy);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    ttl = (strcmp(u->kind, "staff") == 0) ? policy.staff_token_seconds
-                                          : policy.public_token_seconds;
+    ttl = (strcmp(u->kind, "staff") == 0) ? policy->staff_token_seconds
+                                          : policy->public_token_seconds;
 
     now = dgj_clock_now(r->conf);
     exp = now + ttl;
@@ -594,14 +591,4 @@ dgj_session_ring(dgj_req_t *r, const dgj_token_ring_t **ring)
     *ring = &dgj_session_keys;
 
     return DGJ_OK;
-}
-
-
-static void
-dgj_session_hash(const char *secret, unsigned char *out)
-{
-    unsigned int  len;
-
-    len = 32;
-    (void) EVP_Digest(secret, strlen(secret), out, &len, EVP_sha256(), NULL);
 }

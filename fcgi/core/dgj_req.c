@@ -194,6 +194,15 @@ dgj_req_fail(dgj_req_t *r, dgj_rc_t rc, const char *fmt, ...)
 }
 
 
+void
+dgj_req_fail_clear(dgj_req_t *r)
+{
+    r->err_rc = DGJ_OK;
+    r->err_code = NULL;
+    r->err[0] = '\0';
+}
+
+
 dgj_rc_t
 dgj_req_fail_code(dgj_req_t *r, dgj_rc_t rc, const char *code,
     const char *fmt, ...)

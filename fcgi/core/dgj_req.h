@@ -135,6 +135,13 @@ dgj_rc_t dgj_req_fail(dgj_req_t *r, dgj_rc_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
+ * Forgets the recorded failure, for a caller that handles it (a session
+ * that ended: go to the login page) or words it better than the layer
+ * below (a duplicate key: "this username is taken").
+ */
+void dgj_req_fail_clear(dgj_req_t *r);
+
+/*
  * dgj_req_fail() with a more precise error code than rc's own (a static
  * string such as "account_locked"); the HTTP status is still rc's.
  */
