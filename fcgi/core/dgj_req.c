@@ -250,6 +250,39 @@ dgj_req_header_add(dgj_req_t *r, const char *name, const char *value)
 
 
 dgj_rc_t
+dgj_req_audit(dgj_req_t *r, const char *action, const char *object)
+{
+    char      *copy;
+    size_t     i, len;
+    dgj_rc_t   rc;
+
+    rc = dgj_req_header_add(r, "X-Dgj-Action", action);
+    if (rc != DGJ_OK || object == NULL) {
+        return rc;
+    }
+
+    /* a header value: printable ASCII only, bounded like the log field */
+    len = strlen(object);
+    if (len > 64) {
+        len = 64;
+    }
+
+    copy = dgj_palloc(r->pool, len + 1);
+    if (copy == NULL) {
+        return DGJ_ERR_NOMEM;
+    }
+
+    for (i = 0; i < len; i++) {
+        copy[i] = (object[i] > 0x20 && object[i] < 0x7f) ? object[i] : '_';
+    }
+
+    copy[len] = '\0';
+
+    return dgj_req_header_add(r, "X-Dgj-Object", copy);
+}
+
+
+dgj_rc_t
 dgj_reply(dgj_req_t *r, int status, const char *content_type,
     const char *body, size_t len)
 {

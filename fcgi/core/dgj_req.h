@@ -157,6 +157,15 @@ dgj_rc_t dgj_req_header_add(dgj_req_t *r, const char *name,
     const char *value);
 
 /*
+ * Names what the request did for the audit log: the X-Dgj-Action and
+ * X-Dgj-Object reply headers, which nginx's dgj audit module records and
+ * strips before the client sees them (docs/audit.md).  action is a
+ * static "domain.verb" such as "appeal.accept"; object (may be NULL) an
+ * id the request acted on, copied.  DGJ_OK or DGJ_ERR_NOMEM.
+ */
+dgj_rc_t dgj_req_audit(dgj_req_t *r, const char *action, const char *object);
+
+/*
  * Sends the reply: status line, Content-Type, Content-Length, the extra
  * headers and body (not for HEAD).  Only once per request: a second call
  * is DGJ_ERR_INTERNAL.  DGJ_OK also when the client went away (logged).

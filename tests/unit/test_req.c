@@ -282,6 +282,24 @@ main(void)
                   "Content-Length: 2\r\nAllow: GET, HEAD\r\nX-Two: 2\r\n"
                   "\r\nhi") == 0 && r.status == 200 && r.sent == 2);
 
+    /* audit headers: an object with CR LF cannot split the header */
+    dgj_pool_reset(pool);
+    dgj_test_io_init(&t, std, NULL);
+    dgj_req_init(&r, pool, &t.io, 100);
+    dgj_req_audit(&r, "appeal.accept", "DG1\r\nX-Evil: 1");
+    dgj_reply(&r, 200, "text/plain", "ok", 2);
+    test_cond("req-5.7: audit names the action and a sanitised object",
+              strstr(t.out, "X-Dgj-Action: appeal.accept\r\n") != NULL
+              && strstr(t.out, "X-Dgj-Object: DG1__X-Evil:_1\r\n") != NULL
+              && strstr(t.out, "\r\nX-Evil") == NULL);
+
+    dgj_pool_reset(pool);
+    dgj_test_io_init(&t, std, NULL);
+    dgj_req_init(&r, pool, &t.io, 100);
+    dgj_req_header_add(&r, "Allow", "GET, HEAD");
+    dgj_req_header_add(&r, "X-Two", "2");
+    dgj_reply(&r, 200, "text/plain", "hi", 2);
+
     rc = dgj_reply(&r, 200, "text/plain", "hi", 2);
     test_cond("req-5.2: a second reply is refused",
               rc == DGJ_ERR_INTERNAL);
