@@ -103,7 +103,7 @@ ensure_dirs()
     mkdir -p "$CONF" "$CONF/nginx.d" "$VAR/run" "$VAR/log" "$VAR/nginx" \
              "$VAR/run/db" "$VAR/run/fcgi" "$VAR/log/db" "$VAR/log/fcgi" \
              "$VAR/log/nginx" "$VAR/mariadb" "$SECRETS" "$VAR/backup" \
-             "$VAR/run/ctl" "$VAR/state"
+             "$VAR/run/ctl" "$VAR/state" "$VAR/files"
     chmod 0700 "$SECRETS" "$VAR/backup"
     chmod 0750 "$VAR/run/ctl"
 
@@ -119,7 +119,9 @@ ensure_dirs()
     chown "$DB_USER" "$VAR/mariadb" "$VAR/run/db" "$VAR/log/db"
     chmod 0750 "$VAR/mariadb"
     chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi" \
-          "$VAR/state"
+          "$VAR/state" "$VAR/files"
+    # attachments: personal data, the workers' alone
+    chmod 0700 "$VAR/files"
 
     # the ban list nginx reads at start and reload; the ban API writes it
     if [ ! -e "$VAR/state/bans.list" ]; then
@@ -311,9 +313,10 @@ render()
     make_secret db-ro.pw
     make_secret sms.key
     make_secret wechat.secret
+    make_secret query.key
     # read by the workers after they drop privileges
     chown "$WEB_USER" "$SECRETS/db-app.pw" "$SECRETS/sms.key" \
-                      "$SECRETS/wechat.secret"
+                      "$SECRETS/wechat.secret" "$SECRETS/query.key"
     make_tls
     make_token_keys
 
