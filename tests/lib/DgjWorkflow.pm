@@ -51,11 +51,11 @@ sub submit {
 }
 
 
-# dept_id('city.ecology') -> id
+# dept_id('city.ecology') -> id (a number: JSON bodies send it as one)
 sub dept_id {
     my ($code) = @_;
 
-    $dept_cache{$code} //= (sql('admin',
+    $dept_cache{$code} //= 0 + (sql('admin',
         "SELECT id FROM departments WHERE code = '$code'"))[0][0];
 
     return $dept_cache{$code};
@@ -134,7 +134,8 @@ sub act_raw {
 
 
 # walk_to(STATE, %opt) -> tracking number of a new appeal in STATE, driven
-# through the API by minted staff of the default department
+# through the API by minted staff of the default department; in list
+# context (tracking number, query code)
 sub walk_to {
     my ($state, %opt) = @_;
 
@@ -172,7 +173,7 @@ sub walk_to {
                 unless $r->{status} == 200;
         }
 
-        return $no if $s eq $state;
+        return wantarray ? ($no, $b->{query_code}) : $no if $s eq $state;
     }
 
     die "walk_to: cannot reach $state\n";
