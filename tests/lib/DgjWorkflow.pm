@@ -51,11 +51,11 @@ sub submit {
 }
 
 
-# dept_id('city.ecology') -> id (a number: JSON bodies send it as one)
+# dept_id('city.ecology') -> id
 sub dept_id {
     my ($code) = @_;
 
-    $dept_cache{$code} //= 0 + (sql('admin',
+    $dept_cache{$code} //= (sql('admin',
         "SELECT id FROM departments WHERE code = '$code'"))[0][0];
 
     return 0 + $dept_cache{$code};
