@@ -114,8 +114,8 @@ static const dgj_sql_t  dgj_wfp_sql_mine = {
     "       AND (a.due_at IS NULL OR a.due_at >= ?) AS rating_open,"
     "       p.name AS _name"
     "  FROM appeals a"
-    "  JOIN categories c ON c.id = a.category_id"
-    "  JOIN districts d ON d.id = a.district_id"
+    "  LEFT JOIN categories c ON c.id = a.category_id"
+    "  LEFT JOIN districts d ON d.id = a.district_id"
     "  LEFT JOIN appeal_personal p ON p.appeal_id = a.id"
     " WHERE a.submitter_user_id = ?"
     "   AND (? IS NULL OR a.id < ?)"
@@ -123,7 +123,12 @@ static const dgj_sql_t  dgj_wfp_sql_mine = {
     " LIMIT ?"
 };
 
-/* ix_appeals_published (publish_state, published_at, id), backwards */
+/*
+ * ix_appeals_published (publish_state, published_at, id), backwards; the
+ * lookups LEFT so that the appeals drive the join (dgj_workflow_query.c).
+ * Reports are never published (the publish action refuses them); the
+ * category test here holds even if one were.
+ */
 static const dgj_sql_t  dgj_wfp_sql_disclosures = {
     "workflow.disclosures",
     "SELECT a.id, a.tracking_no, a.public_title,"
@@ -132,12 +137,15 @@ static const dgj_sql_t  dgj_wfp_sql_disclosures = {
     "       DATE(a.submitted_at) AS submitted_on, a.published_at, a.rating,"
     "       p.name AS _name"
     "  FROM appeals a"
-    "  JOIN categories c ON c.id = a.category_id"
-    "  JOIN districts d ON d.id = a.district_id"
+    "  LEFT JOIN categories c ON c.id = a.category_id"
+    "  LEFT JOIN districts d ON d.id = a.district_id"
     "  LEFT JOIN appeal_personal p ON p.appeal_id = a.id"
-    " WHERE a.publish_state = 'published' AND c.is_public = 1"
+    " WHERE a.publish_state = 'published'"
+    "   AND a.category_id NOT IN"
+    "       (SELECT cp.id FROM categories cp WHERE cp.is_public = 0)"
     "   AND (? IS NULL OR a.category_id = ?)"
-    "   AND (? IS NULL OR c.parent_id = ?)"
+    "   AND (? IS NULL OR a.category_id IN"
+    "        (SELECT ct.id FROM categories ct WHERE ct.parent_id = ?))"
     "   AND (? IS NULL OR a.district_id = ?)"
     "   AND (? IS NULL OR a.published_at >= ?)"
     "   AND (? IS NULL OR a.published_at < ?)"

@@ -99,9 +99,15 @@ static char *dgj_wfq_unb64url(dgj_req_t *r, const char *s, size_t *len);
     "       a.submitted_at, a.version, a.pending_extension_days,"            \
     "       a.supervised, a.urge_count"
 
+/*
+ * Lookups only, LEFT so that the appeals drive the join: an inner join
+ * let the optimizer start from the 33 districts and read every appeal
+ * through ix_appeals_district (tests/sql/workflow_plans.t).  The foreign
+ * keys guarantee the rows.
+ */
 #define DGJ_WFQ_JOINS                                                         \
-    "  JOIN categories c ON c.id = a.category_id"                             \
-    "  JOIN districts d ON d.id = a.district_id"                              \
+    "  LEFT JOIN categories c ON c.id = a.category_id"                        \
+    "  LEFT JOIN districts d ON d.id = a.district_id"                         \
     "  LEFT JOIN departments ld ON ld.id = a.lead_department_id"
 
 /* a.state first: ix_appeals_due (state, due_at) and ix_appeals_state */
@@ -132,7 +138,8 @@ static char *dgj_wfq_unb64url(dgj_req_t *r, const char *s, size_t *len);
 #define DGJ_WFQ_FILTERS                                                       \
     "   AND (? IS NULL OR a.state = ?)"                                       \
     "   AND (? IS NULL OR a.category_id = ?)"                                 \
-    "   AND (? IS NULL OR c.parent_id = ?)"                                   \
+    "   AND (? IS NULL OR a.category_id IN"                                   \
+    "        (SELECT ct.id FROM categories ct WHERE ct.parent_id = ?))"       \
     "   AND (? IS NULL OR a.district_id = ?)"                                 \
     "   AND (? IS NULL OR a.channel = ?)"                                     \
     "   AND (? IS NULL OR a.due_at < ?)"                                      \
@@ -167,7 +174,6 @@ static const dgj_sql_t  dgj_wfq_sql_intake_counts = {
     "workflow.inbox_intake_counts",
     DGJ_WFQ_COUNT
     "  FROM appeals a"
-    "  JOIN categories c ON c.id = a.category_id"
     DGJ_WFQ_BOX_INTAKE
     DGJ_WFQ_FILTERS
     DGJ_WFQ_GROUP
@@ -187,7 +193,6 @@ static const dgj_sql_t  dgj_wfq_sql_handler_counts = {
     "workflow.inbox_handler_counts",
     DGJ_WFQ_COUNT
     DGJ_WFQ_BOX_HANDLER
-    "  JOIN categories c ON c.id = a.category_id"
     " WHERE 1 = 1"
     DGJ_WFQ_FILTERS
     DGJ_WFQ_GROUP
@@ -207,7 +212,6 @@ static const dgj_sql_t  dgj_wfq_sql_reviewer_counts = {
     "workflow.inbox_reviewer_counts",
     DGJ_WFQ_COUNT
     "  FROM appeals a"
-    "  JOIN categories c ON c.id = a.category_id"
     DGJ_WFQ_BOX_REVIEWER
     DGJ_WFQ_FILTERS
     DGJ_WFQ_GROUP
@@ -227,7 +231,6 @@ static const dgj_sql_t  dgj_wfq_sql_supervisor_counts = {
     "workflow.inbox_supervisor_counts",
     DGJ_WFQ_COUNT
     "  FROM appeals a"
-    "  JOIN categories c ON c.id = a.category_id"
     DGJ_WFQ_BOX_SUPERVISOR
     DGJ_WFQ_FILTERS
     DGJ_WFQ_GROUP
