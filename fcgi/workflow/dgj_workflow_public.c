@@ -518,10 +518,12 @@ dgj_wfp_verify(dgj_req_t *r, const char *no, const char *code, int64_t *id)
         if (rc == DGJ_OK && hex != NULL && strlen(hex) == 64) {
             found = 1;
 
+            /* HEX() prints upper case */
             for (i = 0; i < sizeof(mac); i++) {
-                hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'A' + 10;
-                lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0'
-                                           : hex[2 * i + 1] - 'A' + 10;
+                hi = hex[2 * i];
+                lo = hex[2 * i + 1];
+                hi = hi <= '9' ? hi - '0' : hi - 'A' + 10;
+                lo = lo <= '9' ? lo - '0' : lo - 'A' + 10;
                 mac[i] = (unsigned char) (hi << 4 | lo);
             }
 

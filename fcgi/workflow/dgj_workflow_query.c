@@ -593,7 +593,7 @@ dgj_wfq_cursor_arg(dgj_req_t *r, const char *scope, dgj_wfq_cursor_t *c)
 
     /* a DATETIME as the database prints it, or an integer */
     n = (int) strlen(key);
-    if (n > 0 && dgj_wf_time_parse(key) == 0
+    if (n > 0 && !(n == 19 && dgj_wf_time_parse(key) != 0)
         && strspn(key, "0123456789") != (size_t) n)
     {
         goto invalid;
@@ -726,46 +726,39 @@ dgj_rc_t
 dgj_wfq_page(dgj_req_t *r, json_t *rows, int64_t limit, const char *scope,
     const char *key_col, json_t **next)
 {
-    char        *text, *key;
-    size_t       i, n;
-    json_t      *row, *k, *v;
+    char        *text;
     void        *it;
-    const char  *name;
+    size_t       i, n;
+    json_t      *row, *k;
+    const char  *key, *name;
 
     *next = NULL;
     n = json_array_size(rows);
 
     if (n > (size_t) limit) {
         json_array_remove(rows, (size_t) limit);
-        n = (size_t) limit;
 
-        row = json_array_get(rows, n - 1);
-        k = json_object_get(row, key_col);
+        row = json_array_get(rows, (size_t) limit - 1);
+        k = key_col != NULL ? json_object_get(row, key_col) : NULL;
 
-        if (json_is_string(k)) {
-            key = (char *) json_string_value(k);
+        /* "<scope>|<key>|<id>", the key empty for a NULL */
+        key = json_is_string(k) ? json_string_value(k)
+              : json_is_integer(k)
+                ? dgj_psprintf(r->pool, "%" JSON_INTEGER_FORMAT,
+                               json_integer_value(k))
+              : "";
 
-        } else if (json_is_integer(k)) {
-            key = dgj_psprintf(r->pool, "%" JSON_INTEGER_FORMAT,
-                               json_integer_value(k));
+        text = key != NULL
+               ? dgj_psprintf(r->pool, "%s|%s|%" JSON_INTEGER_FORMAT, scope,
+                              key, json_integer_value(json_object_get(row,
+                                                                      "id")))
+               : NULL;
+        text = text != NULL ? dgj_wfq_b64url(r, text, strlen(text)) : NULL;
 
-        } else {
-            key = "";
-        }
-
-        text = dgj_psprintf(r->pool, "%s|%s|%" JSON_INTEGER_FORMAT, scope,
-                            key != NULL ? key : "",
-                            json_integer_value(json_object_get(row, "id")));
-        if (text == NULL || key == NULL) {
+        *next = text != NULL ? json_string(text) : NULL;
+        if (*next == NULL) {
             return DGJ_ERR_NOMEM;
         }
-
-        text = dgj_wfq_b64url(r, text, strlen(text));
-        if (text == NULL) {
-            return DGJ_ERR_NOMEM;
-        }
-
-        *next = json_string(text);
     }
 
     json_array_foreach(rows, i, row) {
@@ -773,16 +766,12 @@ dgj_wfq_page(dgj_req_t *r, json_t *rows, int64_t limit, const char *scope,
 
         while (it != NULL) {
             name = json_object_iter_key(it);
-            v = json_object_iter_value(it);
-            (void) v;
-
-            if (name[0] == '_' || strcmp(name, "id") == 0) {
-                it = json_object_iter_next(row, it);
-                json_object_del(row, name);
-                continue;
-            }
-
             it = json_object_iter_next(row, it);
+
+            /* internal columns: the id the cursor needs, "_" helpers */
+            if (name[0] == '_' || strcmp(name, "id") == 0) {
+                json_object_del(row, name);
+            }
         }
     }
 
@@ -790,7 +779,7 @@ dgj_wfq_page(dgj_req_t *r, json_t *rows, int64_t limit, const char *scope,
         *next = json_null();
     }
 
-    return *next != NULL ? DGJ_OK : DGJ_ERR_NOMEM;
+    return DGJ_OK;
 }
 
 
@@ -1177,9 +1166,11 @@ dgj_wfq_actions(dgj_req_t *r, const dgj_identity_t *id,
             }
         }
 
-        if ((strncmp(t->action, "extension_", 10) == 0)
-            && (strcmp(t->action, "extension_request") == 0)
-               != (a->pending_extension == 0))
+        /* one extension request at a time, decided only once made */
+        if (strcmp(t->action, "extension_request") == 0
+            ? a->pending_extension != 0
+            : strncmp(t->action, "extension_", 10) == 0
+              && a->pending_extension == 0)
         {
             continue;
         }

@@ -371,6 +371,15 @@ is_deeply(\@mine, [ $no4, $no5, $no ], 'mine-3.2: the same list, no gap');
 ($res, $b) = pub('GET', '/api/v1/appeals/mine', undef, citizen());
 is_deeply($b->{items}, [], 'mine-3.3: another citizen sees none of them');
 
+{
+    # the track limit (10 a minute, no exemption) is not mine's
+    local $DgjTest::SPREAD = 0;
+    my @st = map { (pub('GET', '/api/v1/appeals/mine', undef, $cit))[0]{status} }
+             1 .. 15;
+    is_deeply(\@st, [ (200) x 15 ],
+              'mine-4.1: 15 calls in a row from one address: the general API budget');
+}
+
 
 # --- hostile text stays text ---------------------------------------------
 
