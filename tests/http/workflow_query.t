@@ -76,7 +76,7 @@ sub all_pages {
     my ($token, $query) = @_;
 
     my (@rows, @pages, $cursor);
-    for (1 .. 50) {
+    for (1 .. 1000) {
         my $q = $query . (defined $cursor ? "&cursor=$cursor" : '');
         my ($res, $b) = api('GET', "/api/v1/inbox?$q", undef, $token);
         die "inbox $q: $res->{status} $res->{content}\n"
