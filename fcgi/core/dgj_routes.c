@@ -13,6 +13,7 @@
 #include "dgj_accounts.h"
 #include "dgj_bans.h"
 #include "dgj_reference.h"
+#include "dgj_workflow_deadline.h"
 
 
 typedef struct {
@@ -30,6 +31,7 @@ static const dgj_routes_entry_t  dgj_routes_registry[] = {
     { "reference", dgj_reference_routes },
     { "accounts", dgj_accounts_routes },
     { "security", dgj_bans_routes },
+    { "deadline_rules", dgj_deadline_rules_routes },
 
     { NULL, NULL }
 };
