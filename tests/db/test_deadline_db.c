@@ -33,9 +33,10 @@
 #include <unistd.h>
 
 #include "testhelp.h"
+#include "test_cal2026.h"
 
 
-#define T(s)  test_dl_time(s)
+#define T(s)  test_cal_time(s)
 
 
 static dgj_conf_t      test_dl_conf;
@@ -73,36 +74,6 @@ static const dgj_sql_t  test_dl_sql_holiday = {
     "INSERT INTO calendar_days (day, kind, name, provisional)"
     " VALUES (?, 'holiday', 'test_deadline_db', 0)"
 };
-
-
-/* "YYYY-MM-DD HH:MM:SS" Beijing time -> Unix seconds */
-static int64_t
-test_dl_time(const char *s)
-{
-    int         h, m, sec;
-    dgj_date_t  d;
-
-    if (strlen(s) != 19 || dgj_date_parse(s, 10, &d) != 0
-        || sscanf(s + 11, "%2d:%2d:%2d", &h, &m, &sec) != 3)
-    {
-        fprintf(stderr, "bad test time %s\n", s);
-        exit(2);
-    }
-
-    return dgj_deadline_midnight(d) + h * 3600 + m * 60 + sec;
-}
-
-
-static void
-test_dl_format(int64_t t, char *buf)
-{
-    int64_t  s;
-
-    dgj_date_format(dgj_deadline_date(t), buf);
-    s = t - dgj_deadline_midnight(dgj_deadline_date(t));
-    sprintf(buf + 10, " %02d:%02d:%02d", (int) (s / 3600),
-            (int) (s / 60 % 60), (int) (s % 60));
-}
 
 
 /* a new "request" on pool: the transaction on the handle stays open */
@@ -153,7 +124,7 @@ test_dl_due_is(const char *stage, int64_t category, const char *type,
     }
 
     if (due != T(want) || warn <= T(start) || warn > due) {
-        test_dl_format(due, got);
+        test_cal_format(due, got);
         printf("#   %s from %s: due %s, want %s\n", stage, start, got, want);
         return 0;
     }

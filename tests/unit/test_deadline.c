@@ -23,10 +23,11 @@
 #include "dgj_deadline.h"
 
 #include "testhelp.h"
+#include "test_cal2026.h"
 
 
-#define D(s)  test_deadline_date(s)
-#define T(s)  test_deadline_time(s)
+#define D(s)  test_cal_date(s)
+#define T(s)  test_cal_time(s)
 
 #define WD    DGJ_DL_WORKING_DAYS
 #define HOURS DGJ_DL_HOURS
@@ -38,83 +39,6 @@
 static dgj_calendar_t  cal;
 
 
-/* 2026: holidays and swapped working days, in date order (0005) */
-static const struct {
-    const char      *date;
-    dgj_cal_kind_t   kind;
-} sched[] = {
-    { "2026-01-01", DGJ_CAL_HOLIDAY }, { "2026-01-02", DGJ_CAL_HOLIDAY },
-    { "2026-01-03", DGJ_CAL_HOLIDAY }, { "2026-01-04", DGJ_CAL_WORKDAY },
-    { "2026-02-14", DGJ_CAL_WORKDAY }, { "2026-02-15", DGJ_CAL_HOLIDAY },
-    { "2026-02-16", DGJ_CAL_HOLIDAY }, { "2026-02-17", DGJ_CAL_HOLIDAY },
-    { "2026-02-18", DGJ_CAL_HOLIDAY }, { "2026-02-19", DGJ_CAL_HOLIDAY },
-    { "2026-02-20", DGJ_CAL_HOLIDAY }, { "2026-02-21", DGJ_CAL_HOLIDAY },
-    { "2026-02-22", DGJ_CAL_HOLIDAY }, { "2026-02-23", DGJ_CAL_HOLIDAY },
-    { "2026-02-28", DGJ_CAL_WORKDAY }, { "2026-04-04", DGJ_CAL_HOLIDAY },
-    { "2026-04-05", DGJ_CAL_HOLIDAY }, { "2026-04-06", DGJ_CAL_HOLIDAY },
-    { "2026-05-01", DGJ_CAL_HOLIDAY }, { "2026-05-02", DGJ_CAL_HOLIDAY },
-    { "2026-05-03", DGJ_CAL_HOLIDAY }, { "2026-05-04", DGJ_CAL_HOLIDAY },
-    { "2026-05-05", DGJ_CAL_HOLIDAY }, { "2026-05-09", DGJ_CAL_WORKDAY },
-    { "2026-06-19", DGJ_CAL_HOLIDAY }, { "2026-06-20", DGJ_CAL_HOLIDAY },
-    { "2026-06-21", DGJ_CAL_HOLIDAY }, { "2026-09-20", DGJ_CAL_WORKDAY },
-    { "2026-09-25", DGJ_CAL_HOLIDAY }, { "2026-09-26", DGJ_CAL_HOLIDAY },
-    { "2026-09-27", DGJ_CAL_HOLIDAY }, { "2026-10-01", DGJ_CAL_HOLIDAY },
-    { "2026-10-02", DGJ_CAL_HOLIDAY }, { "2026-10-03", DGJ_CAL_HOLIDAY },
-    { "2026-10-04", DGJ_CAL_HOLIDAY }, { "2026-10-05", DGJ_CAL_HOLIDAY },
-    { "2026-10-06", DGJ_CAL_HOLIDAY }, { "2026-10-07", DGJ_CAL_HOLIDAY },
-    { "2026-10-10", DGJ_CAL_WORKDAY }
-};
-
-
-static dgj_date_t
-test_deadline_date(const char *s)
-{
-    dgj_date_t  d;
-
-    if (dgj_date_parse(s, strlen(s), &d) != 0) {
-        fprintf(stderr, "bad test date %s\n", s);
-        exit(2);
-    }
-
-    return d;
-}
-
-
-/* "YYYY-MM-DD HH:MM:SS" Beijing time -> Unix seconds */
-static int64_t
-test_deadline_time(const char *s)
-{
-    int   h, m, sec;
-    char  date[11];
-
-    if (strlen(s) != 19
-        || sscanf(s + 11, "%2d:%2d:%2d", &h, &m, &sec) != 3)
-    {
-        fprintf(stderr, "bad test time %s\n", s);
-        exit(2);
-    }
-
-    memcpy(date, s, 10);
-    date[10] = '\0';
-
-    return dgj_deadline_midnight(D(date)) + h * 3600 + m * 60 + sec;
-}
-
-
-static void
-test_deadline_format(int64_t t, char *buf)
-{
-    int64_t  s;
-
-    dgj_date_format(dgj_deadline_date(t), buf);
-
-    s = t - dgj_deadline_midnight(dgj_deadline_date(t));
-
-    sprintf(buf + 10, " %02d:%02d:%02d", (int) (s / 3600),
-            (int) (s / 60 % 60), (int) (s % 60));
-}
-
-
 static int
 test_deadline_is(int64_t got, const char *want)
 {
@@ -124,7 +48,7 @@ test_deadline_is(int64_t got, const char *want)
         return 1;
     }
 
-    test_deadline_format(got, buf);
+    test_cal_format(got, buf);
     printf("#   got %s, want %s\n", buf, want);
 
     return 0;
@@ -157,7 +81,7 @@ test_deadline_warn_is(const char *start, dgj_dl_unit_t unit, int amount,
 
 
 /*
- * The migration must hold exactly the dates of sched: one row per line
+ * The migration must hold exactly the dates of test_cal2026: one row per line
  * "('2026-MM-DD', 'holiday'|'workday', ...".
  */
 static int
@@ -187,9 +111,9 @@ test_deadline_migration_matches(void)
             continue;
         }
 
-        if (n >= dgj_countof(sched)
-            || strcmp(date, sched[n].date) != 0
-            || strcmp(kind, sched[n].kind == DGJ_CAL_HOLIDAY
+        if (n >= TEST_CAL2026_N
+            || strcmp(date, test_cal2026[n].date) != 0
+            || strcmp(kind, test_cal2026[n].kind == DGJ_CAL_HOLIDAY
                             ? "holiday" : "workday") != 0)
         {
             printf("#   migration row %zu: %s %s\n", n + 1, date, kind);
@@ -201,24 +125,17 @@ test_deadline_migration_matches(void)
 
     fclose(f);
 
-    return ok && n == dgj_countof(sched);
+    return ok && n == TEST_CAL2026_N;
 }
 
 
 int
 main(void)
 {
-    size_t          i;
     int64_t         s, w, d;
-    dgj_cal_day_t   days[dgj_countof(sched)];
+    dgj_cal_day_t   days[TEST_CAL2026_N];
 
-    for (i = 0; i < dgj_countof(sched); i++) {
-        days[i].date = D(sched[i].date);
-        days[i].kind = sched[i].kind;
-    }
-
-    cal.days = days;
-    cal.ndays = dgj_countof(sched);
+    test_cal2026_load(days, &cal);
 
     test_cond("dl-0.1: the test calendar is the 2026 migration's rows",
               test_deadline_migration_matches());
