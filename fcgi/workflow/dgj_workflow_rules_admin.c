@@ -34,6 +34,7 @@ static dgj_rc_t dgj_rules_add(dgj_req_t *r);
 static dgj_rc_t dgj_rules_enum(dgj_req_t *r, const json_t *body,
     const char *key, const char *const *values, const char *allowed,
     int required, const char **out);
+static const char *dgj_rules_find(const char *const *values, const char *s);
 static dgj_rc_t dgj_rules_category(dgj_req_t *r, const json_t *body,
     int64_t *id);
 static dgj_rc_t dgj_rules_note(dgj_req_t *r, const json_t *body,
@@ -134,7 +135,6 @@ static dgj_rc_t
 dgj_rules_list(dgj_req_t *r)
 {
     char             today[11];
-    size_t           i;
     json_t          *rows, *reply;
     dgj_rc_t         rc;
     const char      *stage;
@@ -150,18 +150,10 @@ dgj_rules_list(dgj_req_t *r)
         return rc;
     }
 
-    if (stage != NULL) {
-        for (i = 0; dgj_rules_stages[i] != NULL; i++) {
-            if (strcmp(stage, dgj_rules_stages[i]) == 0) {
-                break;
-            }
-        }
-
-        if (dgj_rules_stages[i] == NULL) {
-            return dgj_req_fail(r, DGJ_ERR_INPUT, "\"stage\" must be one of "
-                                "intake, sign, handle, review, rating, "
-                                "rehandle, assist");
-        }
+    if (stage != NULL && dgj_rules_find(dgj_rules_stages, stage) == NULL) {
+        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"stage\" must be one of "
+                            "intake, sign, handle, review, rating, "
+                            "rehandle, assist");
     }
 
     dgj_rules_today(r, today);
@@ -331,7 +323,6 @@ dgj_rules_enum(dgj_req_t *r, const json_t *body, const char *key,
     const char *const *values, const char *allowed, int required,
     const char **out)
 {
-    size_t       i;
     json_t      *v;
     const char  *s;
 
@@ -350,14 +341,29 @@ dgj_rules_enum(dgj_req_t *r, const json_t *body, const char *key,
 
     s = json_string_value(v);
 
-    for (i = 0; s != NULL && values[i] != NULL; i++) {
+    *out = (s != NULL) ? dgj_rules_find(values, s) : NULL;
+    if (*out == NULL) {
+        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"%s\" must be %s", key,
+                            allowed);
+    }
+
+    return DGJ_OK;
+}
+
+
+/* the member of values (NULL-terminated) equal to s, or NULL */
+static const char *
+dgj_rules_find(const char *const *values, const char *s)
+{
+    size_t  i;
+
+    for (i = 0; values[i] != NULL; i++) {
         if (strcmp(s, values[i]) == 0) {
-            *out = values[i];
-            return DGJ_OK;
+            return values[i];
         }
     }
 
-    return dgj_req_fail(r, DGJ_ERR_INPUT, "\"%s\" must be %s", key, allowed);
+    return NULL;
 }
 
 
