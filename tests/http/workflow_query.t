@@ -120,6 +120,9 @@ my $a_rep = walk_to('replied', category_code => $CAT, dept => $LEAD,
                     fields => fields());
 my $a_anon = walk_to('dispatched', category_code => $CAT, dept => $LEAD,
                      fields => fields(anonymous => JSON::PP::true));
+# three more for intake, close together: deadlines that tie on the second
+my @more = map { scalar walk_to('submitted', category_code => $CAT,
+                                fields => fields()) } 1 .. 3;
 ok_act($a_dis, 'note', $intake, { comment => '内部: 已电话联系' },
        'intake adds an internal note');
 
@@ -238,7 +241,7 @@ is($res->{status}, 403, 'filter-6.2: a handler may not pick a department');
 
 my ($all) = all_pages($intake, "box=intake&category=$CAT&limit=100");
 my ($paged, $pages) = all_pages($intake, "box=intake&category=$CAT&limit=2");
-cmp_ok(scalar @$pages, '>=', 3, 'page-1.1: limit=2 takes several pages');
+cmp_ok(scalar @$pages, '>=', 4, 'page-1.1: limit=2 takes several pages');
 is(scalar(grep { scalar @{ $_->{items} } == 2 } @$pages[0 .. $#$pages - 1]),
    $#$pages, 'page-1.2: every page but the last is full');
 my @paged_nos = map { $_->{tracking_no} } @$paged;
@@ -246,9 +249,12 @@ my %uniq = map { $_ => 1 } @paged_nos;
 is(scalar keys %uniq, scalar @paged_nos, 'page-1.3: no appeal twice');
 is_deeply(\@paged_nos, [ map { $_->{tracking_no} } @$all ],
           'page-1.4: no gap: the pages are the one long list, in order');
+ok(!grep({ my $n = $_; !grep { $_ eq $n } @paged_nos }
+         $a_sub, $a_acc, $a_ret, $a_ext, @more),
+   'page-1.5: every appeal of the box is on a page');
 my @due = map { $_->{due_at} // '' } @$paged;
-is_deeply(\@due, [ sort @due ], 'page-1.5: ordered by deadline, soonest first');
-ok(!exists $pages->[1]{counts}, 'page-1.6: counts come with the first page only');
+is_deeply(\@due, [ sort @due ], 'page-1.6: ordered by deadline, soonest first');
+ok(!exists $pages->[1]{counts}, 'page-1.7: counts come with the first page only');
 
 ($res, $b) = api('GET', "/api/v1/inbox?box=reviewer&cursor=$pages->[0]{next}",
                  undef, staff_token('reviewer,intake'));
