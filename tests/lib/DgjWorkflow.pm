@@ -55,7 +55,8 @@ sub submit {
 sub dept_id {
     my ($code) = @_;
 
-    $dept_cache{$code} //= (sql('admin',
+    # a number, so that JSON bodies carry it as one
+    $dept_cache{$code} //= 0 + (sql('admin',
         "SELECT id FROM departments WHERE code = '$code'"))[0][0];
 
     return $dept_cache{$code};
