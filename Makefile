@@ -159,6 +159,7 @@ build/bin/dgj-bench-hello: tests/bench/dgj_bench_hello.c
 
 run: all
 	sh conf/stack.sh start
+	sh conf/stack.sh demo-appeals
 	@sh conf/stack.sh banner
 
 stop:

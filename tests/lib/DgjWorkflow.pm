@@ -16,7 +16,7 @@ use DgjLogin qw(api);
 use DgjAuth qw(mint);
 
 our @EXPORT_OK = qw(submission submit staff_token dept_id appeal_row act
-                    act_raw version_of events_of walk_to);
+                    act_raw version_of events_of walk_to citizen_token);
 
 my %dept_cache;
 my $next_user = 900000 + int(rand 50000);
@@ -55,11 +55,10 @@ sub submit {
 sub dept_id {
     my ($code) = @_;
 
-    # a number, so that JSON bodies carry it as one
-    $dept_cache{$code} //= 0 + (sql('admin',
+    $dept_cache{$code} //= (sql('admin',
         "SELECT id FROM departments WHERE code = '$code'"))[0][0];
 
-    return $dept_cache{$code};
+    return 0 + $dept_cache{$code};
 }
 
 
@@ -70,6 +69,17 @@ sub staff_token {
     return mint(user => $user // $next_user++, roles => $roles,
                 dept => defined $dept ? dept_id($dept) : 0, ttl => 3600,
                 level => 2);
+}
+
+
+# citizen_token() -> (token, user id) of a new citizen account row, as an
+# SMS sign-in would have made it
+sub citizen_token {
+    sql('admin', "INSERT INTO users (kind, display_name, created_at, updated_at)"
+                 . " VALUES ('citizen', '', NOW(), NOW())");
+    my ($id) = sql('admin', "SELECT MAX(id) FROM users WHERE kind = 'citizen'");
+
+    return (mint(user => $id->[0], roles => 'citizen', ttl => 3600), $id->[0]);
 }
 
 
