@@ -96,7 +96,8 @@ main(void)
 
     name = dgj_wf_attach_name(pool, "say \"hi\"; x=1.png", &why);
     test_cond("att-2.2: quotes and semicolons are kept (encoded on the way"
-              " out)", name != NULL && strcmp(name, "say \"hi\"; x=1.png") == 0);
+              " out)",
+              name != NULL && strcmp(name, "say \"hi\"; x=1.png") == 0);
 
     test_cond("att-2.3: path separators are refused, encoded or not",
               test_name_refused(pool, "../../etc/passwd")
