@@ -8,10 +8,11 @@
 #   sh conf/stack.sh rotate-keys
 #   sh conf/stack.sh start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx
 #   sh conf/stack.sh backup | restore FILE | render | migrate | env
+#   sh conf/stack.sh sweep | start-sweeper | stop-sweeper
 #
 # Environment: DGJ_VAR (default <root>/var), DGJ_PORT (default $PORT or 8080),
 # DGJ_DB_PORT (default 3307), DGJ_FCGI_WORKERS, DGJ_NGINX_WORKERS,
-# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL.
+# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL, DGJ_SWEEP_INTERVAL.
 
 set -eu
 
@@ -49,6 +50,9 @@ fi
 # tests only: a file holding a clock offset in seconds (dgj_clock.h)
 CLOCK_FILE=${DGJ_CLOCK_FILE:-}
 DB_BUFFER_POOL=${DGJ_DB_BUFFER_POOL:-256M}
+# seconds between two runs of the time-driven workflow actions (dgj-fcgi
+# -W); 0: no loop here (cron runs them, docs/operations.md)
+SWEEP_INTERVAL=${DGJ_SWEEP_INTERVAL:-60}
 
 NGINX=/usr/sbin/nginx
 FCGI=$ROOT/build/bin/dgj-fcgi
@@ -644,6 +648,57 @@ sync_bans()
 }
 
 
+# Time-driven workflow actions (auto-close after the rating window): one
+# run of `dgj-fcgi -W`, as the web user.  Safe beside another run (cron,
+# another host).
+sweep()
+{
+    choose_users
+
+    if [ "$(id -u)" = 0 ] && [ "$WEB_USER" != "$(id -un)" ]; then
+        TZ=Asia/Shanghai runuser -u "$WEB_USER" -- \
+            "$FCGI" -c "$CONF/fcgi-main.conf" -W
+    else
+        TZ=Asia/Shanghai "$FCGI" -c "$CONF/fcgi-main.conf" -W
+    fi
+}
+
+
+# The loop `stack start` leaves running: a run every SWEEP_INTERVAL
+# seconds; TERM ends it at once, between two runs or after the current.
+sweep_loop()
+{
+    nap=
+    trap 'kill "${nap:-}" 2>/dev/null; exit 0' TERM INT
+
+    while :; do
+        sweep || say "sweep failed (see $VAR/log/fcgi/main.log)"
+        sleep "$SWEEP_INTERVAL" &
+        nap=$!
+        wait "$nap" || true
+    done
+}
+
+
+start_sweeper()
+{
+    [ "$SWEEP_INTERVAL" -gt 0 ] || return 0
+
+    pidf=$VAR/run/sweeper.pid
+    pid_alive "$pidf" && return 0
+
+    say "starting the workflow sweeper (every $SWEEP_INTERVAL s)"
+    nohup sh "$0" sweep-loop >> "$VAR/log/fcgi/sweeper.out" 2>&1 < /dev/null &
+    echo $! > "$pidf"
+}
+
+
+stop_sweeper()
+{
+    stop_pidfile "workflow sweeper" "$VAR/run/sweeper.pid" TERM 20
+}
+
+
 # totp USERNAME: the current one-time code of a demo account (RFC 6238)
 totp()
 {
@@ -912,13 +967,17 @@ upgrade_fcgi()
 
 
 # Online backup: one consistent InnoDB snapshot of the dgj database (no
-# lock on running transactions), gzipped, with its SHA-256 beside it.
+# lock on running transactions), gzipped, then the attachment files
+# (var/files, a tar beside it), each with its SHA-256.  The files are
+# written before their rows commit and never change, so a tar taken after
+# the snapshot holds every file the snapshot names.
 backup()
 {
     db_ping || die "MariaDB is not running"
 
     stamp=$(date +%Y%m%dT%H%M%S)
     f=$VAR/backup/dgj-$stamp.sql.gz
+    t=$VAR/backup/dgj-$stamp.files.tar
 
     (
         umask 077
@@ -929,7 +988,17 @@ backup()
 
     mv "$f.tmp" "$f"
     (cd "$VAR/backup" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256")
+
+    # images and PDFs are compressed already: a plain tar
+    (
+        umask 077
+        tar -C "$VAR/files" --exclude=./tmp -cf "$t.tmp" .
+    ) || { rm -f "$t.tmp"; die "tar of $VAR/files failed"; }
+
+    mv "$t.tmp" "$t"
+    (cd "$VAR/backup" && sha256sum "$(basename "$t")" > "$(basename "$t").sha256")
     say "backup written: $f ($(wc -c < "$f") bytes)"
+    say "attachments:    $t ($(wc -c < "$t") bytes)"
 }
 
 
@@ -949,11 +1018,32 @@ restore()
 
     gzip -t "$f" || die "$f is not a complete gzip file; nothing restored"
 
+    # the attachments taken with it, checked before anything changes
+    t=${f%.sql.gz}.files.tar
+    if [ -f "$t" ]; then
+        [ -f "$t.sha256" ] || die "no checksum file $t.sha256; nothing restored"
+        (cd "$(dirname "$t")" && sha256sum -c --quiet "$(basename "$t").sha256") \
+            || die "checksum mismatch: $t is damaged; nothing restored"
+    else
+        say "no attachment archive $t: $VAR/files is left as it is"
+        t=
+    fi
+
     db_ping || die "MariaDB is not running"
 
     say "restoring $f into database dgj"
     gunzip -c "$f" | mariadb --defaults-file="$ADMIN_CNF" \
         || die "restore failed part-way: restore again or from another backup"
+
+    # content-addressed: a name always holds the same bytes, so extracting
+    # puts back missing or damaged files and removes none
+    if [ -n "$t" ]; then
+        say "restoring the attachments of $t into $VAR/files"
+        tar -C "$VAR/files" --no-same-owner -xf "$t" \
+            || die "restoring the attachments failed: restore again"
+        chown -R "$WEB_USER" "$VAR/files"
+        chmod -R go-rwx "$VAR/files"
+    fi
 
     bootstrap_db
     migrate
@@ -987,6 +1077,12 @@ status()
             rc=3
         fi
     done
+
+    if pid_alive "$VAR/run/sweeper.pid"; then
+        say "workflow sweeper running (pid $(cat "$VAR/run/sweeper.pid"))"
+    elif [ "$SWEEP_INTERVAL" -gt 0 ]; then
+        say "workflow sweeper stopped"
+    fi
 
     return $rc
 }
@@ -1065,8 +1161,10 @@ start)
     start_peers
     start_fcgi
     start_nginx
+    start_sweeper
     ;;
 stop)
+    stop_sweeper
     stop_nginx
     stop_fcgi
     stop_peers
@@ -1118,6 +1216,18 @@ restore)
 migrate)
     migrate
     ;;
+sweep)
+    sweep
+    ;;
+sweep-loop)
+    sweep_loop
+    ;;
+start-sweeper)
+    start_sweeper
+    ;;
+stop-sweeper)
+    stop_sweeper
+    ;;
 env)
     print_env
     ;;
@@ -1150,7 +1260,7 @@ stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE|sweep|start-sweeper|stop-sweeper" >&2
     exit 2
     ;;
 esac

@@ -30,7 +30,12 @@ const dgj_route_t  dgj_workflow_routes[] = {
 
     { DGJ_POST, "/api/v1/appeals",                        dgj_wf_submit },
     { DGJ_POST, "/api/v1/appeals/{no}/actions/{action}",  dgj_wf_action },
-    { DGJ_GET,  "/api/v1/workflow/transitions",           dgj_wf_transitions_get },
+    { DGJ_GET,  "/api/v1/workflow/transitions",
+      dgj_wf_transitions_get },
+
+    { DGJ_POST, "/api/v1/appeals/{no}/attachments",      dgj_wf_attach_upload },
+    { DGJ_GET,  "/api/v1/appeals/{no}/attachments",      dgj_wf_attach_list },
+    { DGJ_GET,  "/api/v1/appeals/{no}/attachments/{id}", dgj_wf_attach_get },
 
     /* reads: "mine" before {no}, which would match it */
     { DGJ_GET,  "/api/v1/inbox",                          dgj_wf_inbox },

@@ -234,6 +234,19 @@ dgj_rc_t dgj_wf_submit(dgj_req_t *r);
 dgj_rc_t dgj_wf_action(dgj_req_t *r);
 dgj_rc_t dgj_wf_transitions_get(dgj_req_t *r);
 
+/* handlers: dgj_workflow_attach.c */
+dgj_rc_t dgj_wf_attach_upload(dgj_req_t *r);
+dgj_rc_t dgj_wf_attach_list(dgj_req_t *r);
+dgj_rc_t dgj_wf_attach_get(dgj_req_t *r);
+
+/*
+ * dgj_workflow_sweep.c: one run of the time-driven actions (`dgj-fcgi
+ * -W`): auto_close of every appeal whose rating window has passed, in
+ * batches, each appeal in its own transaction.  Safe to run on several
+ * hosts at once.  0, or -1 when a batch failed (printed on stderr).
+ */
+int dgj_wf_sweep(const dgj_conf_t *conf);
+
 /* dgj_workflow_query.c */
 dgj_rc_t dgj_wf_inbox(dgj_req_t *r);
 dgj_rc_t dgj_wf_detail(dgj_req_t *r);

@@ -173,7 +173,8 @@ dgj_wf_submit(dgj_req_t *r)
                                                "abcdefghijklmnopqrstuvwxyz"
                                                "0123456789-_") != len)
         {
-            return dgj_req_fail_code(r, DGJ_ERR_INPUT, "invalid_idempotency_key",
+            return dgj_req_fail_code(r, DGJ_ERR_INPUT,
+                "invalid_idempotency_key",
                 "Idempotency-Key must be 8 to 64 letters, digits, '-' or '_'");
         }
     }
