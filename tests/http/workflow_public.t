@@ -17,9 +17,8 @@ use JSON::PP;
 use Encode qw(decode);
 use DgjTest qw(sql spread_sources);
 use DgjLogin qw(api);
-use DgjAuth qw(mint);
-use DgjWorkflow qw(submission submit staff_token dept_id act walk_to
-                   appeal_row);
+use DgjWorkflow qw(staff_token dept_id act walk_to walk_to_code
+                   citizen_token appeal_row);
 
 binmode Test::More->builder->$_, ':encoding(UTF-8)'
     for qw(output failure_output todo_output);
@@ -49,15 +48,6 @@ sub id_number {
     $sum += substr($first17, $_, 1) * $w[$_] for 0 .. 16;
 
     return $first17 . substr('10X98765432', $sum % 11, 1);
-}
-
-# a citizen account (signing in is not what this test is about)
-sub citizen {
-    my ($row) = sql('admin', "INSERT INTO users (kind, display_name,"
-        . " created_at, updated_at) VALUES ('citizen', '', NOW(), NOW());"
-        . ' SELECT LAST_INSERT_ID()');
-
-    return mint(user => $row->[0], roles => 'citizen', ttl => 3600);
 }
 
 # api() for the public routes: the answer is kept for the scan
@@ -104,9 +94,9 @@ sub pii_fields {
 
 # --- track ---------------------------------------------------------------
 
-my $cit = citizen();
-my ($no, $code) = walk_to('submitted', category_code => $CAT,
-                          fields => pii_fields(), citizen => $cit);
+my ($cit) = citizen_token();
+my ($no, $code) = walk_to_code('submitted', category_code => $CAT,
+                               fields => pii_fields(), citizen => $cit);
 like($code, qr/^[2-9A-Z]{6}$/, 'setup: a query code');
 
 my ($res, $b) = track($no, $code);
@@ -225,8 +215,8 @@ is($b->{rating_comment}, '处理及时, 有事请打 139****5678',
                   resolved => JSON::PP::true);
 is($res->{status}, 409, 'rate-2.8: no second rating');
 
-my ($no5, $code5) = walk_to('awaiting_feedback', category_code => $CAT,
-                            fields => pii_fields(), citizen => $cit);
+my ($no5, $code5) = walk_to_code('awaiting_feedback', category_code => $CAT,
+                                 fields => pii_fields(), citizen => $cit);
 ($res, $b) = rate(tracking_no => $no5, query_code => $code5, rating => 5,
                   resolved => JSON::PP::false);
 is($b->{state}, 'dissatisfied', 'rate-3.1: 非常不满意 opens the review');
@@ -370,7 +360,8 @@ do {
 is($n_pages, 2, 'mine-3.1: limit=2 gives two pages');
 is_deeply(\@mine, [ $no4, $no5, $no ], 'mine-3.2: the same list, no gap');
 
-($res, $b) = pub('GET', '/api/v1/appeals/mine', undef, citizen());
+($res, $b) = pub('GET', '/api/v1/appeals/mine', undef,
+                 (citizen_token())[0]);
 is_deeply($b->{items}, [], 'mine-3.3: another citizen sees none of them');
 
 {
@@ -387,9 +378,9 @@ is_deeply($b->{items}, [], 'mine-3.3: another citizen sees none of them');
 
 my $xss = '<script>alert("x")</script>\' OR 1=1 --';
 my $sqli = "'; DROP TABLE appeals; -- <img src=x onerror=alert(1)> \" \\ %_";
-my ($nx, $cx) = walk_to('awaiting_feedback', category_code => $CAT,
-                        fields => { title => $xss,
-                                    content => "$sqli 夜间施工噪声扰民。" });
+my ($nx, $cx) = walk_to_code('awaiting_feedback', category_code => $CAT,
+                             fields => { title => $xss,
+                                         content => "$sqli 夜间施工噪声扰民。" });
 ($res, $b) = track($nx, $cx);
 is($b->{title}, $xss, 'hostile-1.1: the title comes back as the same text');
 like($res->{headers}{'content-type'}, qr{^application/json},

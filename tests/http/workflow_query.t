@@ -121,8 +121,8 @@ my $a_rep = walk_to('replied', category_code => $CAT, dept => $LEAD,
 my $a_anon = walk_to('dispatched', category_code => $CAT, dept => $LEAD,
                      fields => fields(anonymous => JSON::PP::true));
 # three more for intake, close together: deadlines that tie on the second
-my @more = map { scalar walk_to('submitted', category_code => $CAT,
-                                fields => fields()) } 1 .. 3;
+my @more = map { walk_to('submitted', category_code => $CAT,
+                         fields => fields()) } 1 .. 3;
 ok_act($a_dis, 'note', $intake, { comment => '内部: 已电话联系' },
        'intake adds an internal note');
 

@@ -16,7 +16,8 @@ use DgjLogin qw(api);
 use DgjAuth qw(mint);
 
 our @EXPORT_OK = qw(submission submit staff_token dept_id appeal_row act
-                    act_raw version_of events_of walk_to citizen_token);
+                    act_raw version_of events_of walk_to walk_to_code
+                    citizen_token);
 
 my %dept_cache;
 my $next_user = 900000 + int(rand 50000);
@@ -145,9 +146,17 @@ sub act_raw {
 
 
 # walk_to(STATE, %opt) -> tracking number of a new appeal in STATE, driven
-# through the API by minted staff of the default department; in list
-# context (tracking number, query code)
+# through the API by minted staff of the default department
 sub walk_to {
+    my ($no) = walk_to_code(@_);
+
+    return $no;
+}
+
+
+# walk_to_code(STATE, %opt) -> (tracking number, query code): walk_to()
+# that also gives the code shown at submission (the public routes)
+sub walk_to_code {
     my ($state, %opt) = @_;
 
     my $cat = $opt{category_code} // '0301';
@@ -184,7 +193,7 @@ sub walk_to {
                 unless $r->{status} == 200;
         }
 
-        return wantarray ? ($no, $b->{query_code}) : $no if $s eq $state;
+        return ($no, $b->{query_code}) if $s eq $state;
     }
 
     die "walk_to: cannot reach $state\n";
