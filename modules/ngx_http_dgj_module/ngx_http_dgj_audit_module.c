@@ -947,11 +947,15 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
     size_t                     len;
     ngx_msec_int_t             ms;
     ngx_uint_t                 status;
+    ngx_int_t                 *vars;
     ngx_time_t                *tp;
     ngx_http_variable_value_t  *v;
     ngx_http_dgj_audit_ctx_t   *ctx;
 
-    v = ngx_http_get_indexed_variable(r, amcf->vars[NGX_HTTP_DGJ_AUDIT_V_REQUEST_ID]);
+    vars = amcf->vars;
+
+    v = ngx_http_get_indexed_variable(r,
+                                      vars[NGX_HTTP_DGJ_AUDIT_V_REQUEST_ID]);
     p = ngx_cpymem(p, ",\"rid\":\"", 8);
     if (v != NULL && !v->not_found) {
         p = ngx_http_dgj_audit_escape(p, v->data, v->len, 32);
@@ -959,9 +963,12 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
 
     *p++ = '"';
 
-    p = ngx_http_dgj_audit_var(r, amcf->vars[NGX_HTTP_DGJ_AUDIT_V_USER_ID], p, "uid", 1, 20);
-    p = ngx_http_dgj_audit_var(r, amcf->vars[NGX_HTTP_DGJ_AUDIT_V_ROLES], p, "roles", 0, 128);
-    p = ngx_http_dgj_audit_var(r, amcf->vars[NGX_HTTP_DGJ_AUDIT_V_DEPT], p, "dept", 1, 10);
+    p = ngx_http_dgj_audit_var(r, vars[NGX_HTTP_DGJ_AUDIT_V_USER_ID], p,
+                               "uid", 1, 20);
+    p = ngx_http_dgj_audit_var(r, vars[NGX_HTTP_DGJ_AUDIT_V_ROLES], p,
+                               "roles", 0, 128);
+    p = ngx_http_dgj_audit_var(r, vars[NGX_HTTP_DGJ_AUDIT_V_DEPT], p,
+                               "dept", 1, 10);
 
     p = ngx_cpymem(p, ",\"ip\":\"", 7);
     p = ngx_http_dgj_audit_escape(p, r->connection->addr_text.data,
@@ -999,7 +1006,7 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
 
     p = ngx_sprintf(p, "\",\"status\":%ui", status);
 
-    v = ngx_http_get_indexed_variable(r, amcf->vars[NGX_HTTP_DGJ_AUDIT_V_AUTH]);
+    v = ngx_http_get_indexed_variable(r, vars[NGX_HTTP_DGJ_AUDIT_V_AUTH]);
     p = ngx_cpymem(p, ",\"auth\":\"", 9);
     if (v != NULL && !v->not_found && v->len) {
         p = ngx_http_dgj_audit_escape(p, v->data, v->len, 16);
@@ -1008,7 +1015,7 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
         p = ngx_cpymem(p, "OFF", 3);
     }
 
-    v = ngx_http_get_indexed_variable(r, amcf->vars[NGX_HTTP_DGJ_AUDIT_V_LIMIT]);
+    v = ngx_http_get_indexed_variable(r, vars[NGX_HTTP_DGJ_AUDIT_V_LIMIT]);
     p = ngx_cpymem(p, "\",\"limit\":\"", 11);
     if (v != NULL && !v->not_found && v->len) {
         p = ngx_http_dgj_audit_escape(p, v->data, v->len, 16);
