@@ -1067,8 +1067,14 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
     {
         /* whose line it was, if its head is still there */
         ch = NULL;
-        p = len > 16 ? memmem(line, len < 80 ? len : 80, ",\"c\":\"", 6)
-                     : NULL;
+        p = NULL;
+
+        for (n = 0; n + 6 < len && n < 80; n++) {
+            if (memcmp(line + n, ",\"c\":\"", 6) == 0) {
+                p = line + n;
+                break;
+            }
+        }
 
         if (p != NULL) {
             p += 6;

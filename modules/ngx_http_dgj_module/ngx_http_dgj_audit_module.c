@@ -131,6 +131,7 @@ static u_char *ngx_http_dgj_audit_escape(u_char *dst, u_char *src,
     size_t len, size_t max);
 static ngx_int_t ngx_http_dgj_audit_time(dgj_audit_time_t *t);
 static ngx_int_t ngx_http_dgj_audit_prepare(ngx_http_dgj_audit_writer_t *w);
+static ngx_int_t ngx_http_dgj_audit_epoch(ngx_http_dgj_audit_writer_t *w);
 static void ngx_http_dgj_audit_add(ngx_http_dgj_audit_writer_t *w, size_t n,
     const char *what);
 static void ngx_http_dgj_audit_checkpoint(ngx_http_dgj_audit_writer_t *w);
@@ -1333,21 +1334,19 @@ ngx_http_dgj_audit_time(dgj_audit_time_t *t)
 
 
 /*
- * Before a line goes into the buffer: room for the largest record, a
- * checkpoint at the top of a file nginx has just reopened, and the move
- * to a new epoch key when the clock has passed the current epoch.
+ * Before a record or a stop line goes into the buffer: room for the
+ * largest record, the current epoch's key, and a checkpoint at the top of
+ * a file nginx has just reopened.
  */
 static ngx_int_t
 ngx_http_dgj_audit_prepare(ngx_http_dgj_audit_writer_t *w)
 {
-    char              err[256];
-    size_t            n;
-    uint64_t          epoch;
-    dgj_audit_key_t   key;
-    dgj_audit_time_t  t;
-
     if (w->amcf->buffer - w->len < NGX_HTTP_DGJ_AUDIT_REC_MAX + 1024) {
         ngx_http_dgj_audit_flush(w);
+    }
+
+    if (ngx_http_dgj_audit_epoch(w) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (w->fd != w->amcf->file->fd) {
@@ -1356,20 +1355,37 @@ ngx_http_dgj_audit_prepare(ngx_http_dgj_audit_writer_t *w)
         ngx_http_dgj_audit_checkpoint(w);
     }
 
+    return NGX_OK;
+}
+
+
+/*
+ * Every line is sealed with the key of the epoch its time is in: once the
+ * clock passes the epoch's end, an "epoch" line (sealed with the new key,
+ * chained to the old head) comes first; the shared key file moves forward
+ * and the old key is erased everywhere we held it.
+ */
+static ngx_int_t
+ngx_http_dgj_audit_epoch(ngx_http_dgj_audit_writer_t *w)
+{
+    char              err[256];
+    size_t            n;
+    dgj_audit_key_t   key;
+    dgj_audit_time_t  t;
+
     ngx_http_dgj_audit_time(&t);
 
     if (t.sec < w->epoch_end) {
         return NGX_OK;
     }
 
-    /* the old epoch's head, signed, then the new key; the shared file
-     * moves forward and the old key is erased everywhere we hold it */
-    ngx_http_dgj_audit_checkpoint(w);
-
-    epoch = dgj_audit_epoch_of(&w->chain.key, t.sec);
+    if (w->amcf->buffer - w->len < 1024) {
+        ngx_http_dgj_audit_flush(w);
+    }
 
     n = dgj_audit_chain_epoch(&w->chain, (char *) w->buf + w->len,
-                              w->amcf->buffer - w->len, &t, epoch);
+                              w->amcf->buffer - w->len, &t,
+                              dgj_audit_epoch_of(&w->chain.key, t.sec));
     ngx_http_dgj_audit_add(w, n, "epoch");
 
     w->epoch_end = w->chain.key.t0
@@ -1416,8 +1432,12 @@ ngx_http_dgj_audit_checkpoint(ngx_http_dgj_audit_writer_t *w)
     size_t            n;
     dgj_audit_time_t  t;
 
-    if (w->amcf->buffer - w->len < 1024) {
+    if (w->amcf->buffer - w->len < 2048) {
         ngx_http_dgj_audit_flush(w);
+    }
+
+    if (ngx_http_dgj_audit_epoch(w) != NGX_OK) {
+        return;
     }
 
     ngx_http_dgj_audit_time(&t);
