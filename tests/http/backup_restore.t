@@ -10,7 +10,10 @@ use utf8;
 
 use Test::More;
 use Digest::SHA qw(sha256_hex);
-use DgjTest qw(get_json request_json sql stack);
+use DgjTest qw(get_json request_json sql stack spread_sources);
+
+# the submission and the code upload: not from the address other suites use
+spread_sources();
 use DgjWorkflow qw(submit staff_token);
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
