@@ -15,7 +15,7 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 use JSON::PP;
 use Encode qw(decode);
-use DgjTest qw(sql spread_sources);
+use DgjTest qw(sql spread_sources wait_until);
 use DgjLogin qw(api);
 use DgjWorkflow qw(staff_token dept_id act walk_to walk_to_code
                    citizen_token appeal_row);
@@ -397,6 +397,45 @@ is($b->{public_title}, $xss, 'hostile-1.5: published as the same text');
 is($b->{public_content}, "$sqli 已整改。", 'hostile-1.6: content too');
 my ($count) = sql('admin', 'SELECT COUNT(*) FROM appeals');
 cmp_ok($count->[0], '>', 0, 'hostile-1.7: and the appeals table is still there');
+
+
+# --- the audit log names what was read, wrong codes included ----------------
+
+my %audited;
+for my $case ([ [ track($no, $wrong) ], 'appeal.track', $no ],
+              [ [ track($no, $code) ], 'appeal.track', $no ],
+              [ [ pub('GET', "/api/v1/disclosures/$no") ], 'disclosure.view',
+                $no ],
+              [ [ pub('GET', '/api/v1/appeals/mine', undef, $cit) ],
+                'appeal.mine', undef ]) {
+    my ($r2, $action, $object) = @$case;
+    $audited{ $r2->[0]{headers}{'x-request-id'} } = [ $action, $object ];
+    ok(!exists $r2->[0]{headers}{'x-dgj-action'},
+       "audit-1.1: $action: the client never sees the action header");
+}
+
+sub audit_records {
+    my %rec;
+
+    for my $f (glob("$ENV{DGJ_VAR}/log/audit/audit.log*")) {
+        next if $f =~ /\.lock$/;
+        open(my $fh, '<', $f) or next;
+        while (my $l = <$fh>) {
+            next unless $l =~ /"rid":"([0-9a-f]+)"/ && $audited{$1};
+            $rec{$1} = JSON::PP->new->decode($l);
+        }
+    }
+
+    return \%rec;
+}
+
+my $rec;
+wait_until(10, sub { $rec = audit_records(); keys %$rec == keys %audited });
+for my $rid (sort keys %audited) {
+    my ($action, $object) = @{ $audited{$rid} };
+    is_deeply([ @{ $rec->{$rid} // {} }{qw(action object)} ], [ $action, $object ],
+              "audit-1.2: $action is recorded with its object");
+}
 
 
 # --- no personal data in any public answer -----------------------------------
