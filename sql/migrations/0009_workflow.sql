@@ -98,6 +98,7 @@ CREATE TABLE IF NOT EXISTS appeals (
     KEY ix_appeals_lead (lead_department_id, state, id),
     KEY ix_appeals_due (state, due_at),
     KEY ix_appeals_warn (state, warn_at),
+    KEY ix_appeals_pending_extension (pending_extension_days),
     KEY ix_appeals_submitted (submitted_at),
     KEY ix_appeals_submitter (submitter_user_id, id),
     KEY ix_appeals_published (publish_state, published_at, id),
