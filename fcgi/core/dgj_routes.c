@@ -11,6 +11,7 @@
 #include "dgj_routes.h"
 
 #include "dgj_accounts.h"
+#include "dgj_audit.h"
 #include "dgj_bans.h"
 #include "dgj_reference.h"
 
@@ -30,6 +31,7 @@ static const dgj_routes_entry_t  dgj_routes_registry[] = {
     { "reference", dgj_reference_routes },
     { "accounts", dgj_accounts_routes },
     { "security", dgj_bans_routes },
+    { "audit", dgj_audit_routes },
 
     { NULL, NULL }
 };
