@@ -44,7 +44,7 @@ const dgj_route_t  dgj_audit_routes[] = {
     { DGJ_GET,  "/api/v1/audit/records", dgj_audit_search },
     { DGJ_GET,  "/api/v1/audit/live",    dgj_audit_live },
     { DGJ_GET,  "/api/v1/audit/export",  dgj_audit_export },
-    { DGJ_POST, "/api/v1/audit/verify",  dgj_audit_verify },
+    { DGJ_GET | DGJ_POST, "/api/v1/audit/verify", dgj_audit_verify },
 
       dgj_null_route
 };
@@ -195,7 +195,7 @@ static dgj_rc_t dgj_audit_burst_row(dgj_req_t *r, void *data,
 static dgj_rc_t
 dgj_audit_search(dgj_req_t *r)
 {
-    char                 ts_sql[24], next[48];
+    char                 ts_sql[24], next[48], from_s[32], to_s[32];
     size_t               nargs;
     json_t              *reply;
     int64_t              limit;
@@ -250,8 +250,12 @@ dgj_audit_search(dgj_req_t *r)
     }
 
     dgj_audit_cursor_format(&w.last, next, sizeof(next));
+    dgj_audit_ms_local(f.from_ms, from_s, sizeof(from_s));
+    dgj_audit_ms_local(f.to_ms, to_s, sizeof(to_s));
 
-    reply = dgj_json_own(r, json_pack("{s:O, s:o}", "records", w.records,
+    reply = dgj_json_own(r, json_pack("{s:s, s:s, s:O, s:o}",
+                                      "from", from_s, "to", to_s,
+                                      "records", w.records,
                                       "next_cursor",
                                       w.rows == (size_t) limit
                                       ? json_string(next) : json_null()));

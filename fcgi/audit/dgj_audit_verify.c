@@ -159,7 +159,11 @@ static json_t *dgj_audit_verify_bad(dgj_req_t *r, dgj_audit_vwalk_t *w);
 static void dgj_audit_verify_free(void *data);
 
 
-/* POST /api/v1/audit/verify {"from": time, "to": time} */
+/*
+ * POST /api/v1/audit/verify {"from": time, "to": time}, or GET with them
+ * in the query: verifying changes nothing, and the console's page asks
+ * through a subrequest, which nginx sends with its own request's method.
+ */
 
 dgj_rc_t
 dgj_audit_verify(dgj_req_t *r)
@@ -184,11 +188,24 @@ dgj_audit_verify(dgj_req_t *r)
         return rc;
     }
 
-    if ((rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "from", 40, &from)) != DGJ_OK
-        || (rc = dgj_accounts_req_str(r, body, "to", 40, &to)) != DGJ_OK)
+    if (strcmp(r->method, "POST") == 0) {
+        if ((rc = dgj_json_body_keys(r, keys, &body)) != DGJ_OK
+            || (rc = dgj_accounts_req_str(r, body, "from", 40, &from))
+               != DGJ_OK
+            || (rc = dgj_accounts_req_str(r, body, "to", 40, &to))
+               != DGJ_OK)
+        {
+            return rc;
+        }
+
+    } else if ((rc = dgj_req_arg(r, "from", &from)) != DGJ_OK
+               || (rc = dgj_req_arg(r, "to", &to)) != DGJ_OK)
     {
         return rc;
+
+    } else if (from == NULL || to == NULL) {
+        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"from\" and \"to\" are "
+                            "required");
     }
 
     if (dgj_audit_ms_parse(from, &from_ms) != 0
