@@ -23,7 +23,8 @@ use DgjTest qw(sql);
 our @EXPORT_OK = qw(ensure_keys audit_key new_chain start_line rec_line store
                     tamper time_local ms_now);
 
-my $jv = JSON::PP->new->utf8->allow_nonref->canonical;
+# character strings: a line is encoded to UTF-8 once, where it is sealed
+my $jv = JSON::PP->new->allow_nonref->canonical;
 
 
 sub var_dir {
@@ -173,7 +174,8 @@ sub seal {
     my $body = sprintf '{"t":"%s","c":"%s","seq":%d,"ep":%d,"time":"%s"%s',
                        $type, $ch->{id}, $ch->{seq}, $ep, time_local($ms),
                        $fields;
-    my $mac = hmac_sha256($ch->{prev} . $body, epoch_key($ch->{k}, $ep));
+    my $mac = hmac_sha256($ch->{prev} . encode_utf8($body),
+                          epoch_key($ch->{k}, $ep));
     my $raw = $body . ',"mac":"' . unpack('H*', $mac) . '"}';
 
     my $row = { %{ $cols || {} }, chain => $ch->{id}, seq => $ch->{seq},
