@@ -8,7 +8,7 @@ SHELL := /bin/sh
 # build/config.mk is remade (installing missing packages) when absent or
 # older than configure; make then restarts with it included.  Stopping and
 # cleaning never configure.
-ifeq ($(filter-out stop status clean distclean style backup restore rotate-logs rotate-keys,$(or $(MAKECMDGOALS),all)),)
+ifeq ($(filter-out stop status clean distclean style backup restore rotate-logs rotate-keys audit-retention,$(or $(MAKECMDGOALS),all)),)
 -include build/config.mk
 else
 include build/config.mk
@@ -73,12 +73,12 @@ NGX_SO_NAME = $(firstword $(shell sed -n 's/^ *ngx_module_name="\(.*\)"$$/\1/p' 
 
 .PHONY: all fcgi tools module unit npm run stop reload status test bench \
         style clean distclean rotate-logs backup restore upgrade \
-        rotate-keys fuzz
+        rotate-keys fuzz audit-retention
 
 all: module fcgi tools unit npm
 
 fcgi: $(BINDIR)/dgj-fcgi
-tools: $(BINDIR)/dgj-token
+tools: $(BINDIR)/dgj-token $(BINDIR)/dgj-audit
 module: $(MODULE_SO)
 unit: $(UNIT_BINS) $(DB_TEST_BINS)
 
@@ -93,6 +93,14 @@ $(BINDIR)/dgj-token: $(OBJDIR)/fcgi/tools/dgj_token_tool.o $(SHARED_OBJS) \
                      build/.flavour-$(BUILD_FLAVOUR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_SAN) -o $@ $< $(SHARED_OBJS) -lcrypto
+
+# dgj-audit: audit keys, verifier, ingester (dgj_db), shipper
+$(BINDIR)/dgj-audit: $(OBJDIR)/fcgi/tools/dgj_audit_tool.o $(FCGI_LIB_OBJS) \
+                     build/.flavour-$(BUILD_FLAVOUR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $< $(FCGI_LIB_OBJS) $(DEPS_LIBS)
+
+$(OBJDIR)/fcgi/tools/dgj_audit_tool.o: CFLAGS_BASE += $(FCGI_INCS) $(DEPS_CFLAGS)
 
 $(OBJDIR)/fcgi/tools/%.o: fcgi/tools/%.c $(FCGI_HDRS) build/config.mk
 	@mkdir -p $(dir $@)
@@ -175,6 +183,11 @@ status:
 
 rotate-logs:
 	sh conf/stack.sh reopen
+
+# audit_records keeps DGJ_AUDIT_KEEP_DAYS (>= 184) days; run daily from cron
+# (docs/operations.md#audit-log)
+audit-retention:
+	sh conf/stack.sh audit-retention
 
 # new token signing key, verified everywhere before it signs (no reload
 # of code: the key ring is configuration)

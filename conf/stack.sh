@@ -11,7 +11,10 @@
 #
 # Environment: DGJ_VAR (default <root>/var), DGJ_PORT (default $PORT or 8080),
 # DGJ_DB_PORT (default 3307), DGJ_FCGI_WORKERS, DGJ_NGINX_WORKERS,
-# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL.
+# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL; the audit log's DGJ_AUDIT_ALG
+# (sha256 or sm3, at first start), DGJ_AUDIT_EPOCH_LEN (seconds, 3600),
+# DGJ_AUDIT_KEEP_DAYS (184 at least), DGJ_AUDIT_SHIP_TO (HOST:PORT: a
+# syslog-over-TCP copy off the host, docs/audit.md).
 
 set -eu
 
@@ -49,9 +52,14 @@ fi
 # tests only: a file holding a clock offset in seconds (dgj_clock.h)
 CLOCK_FILE=${DGJ_CLOCK_FILE:-}
 DB_BUFFER_POOL=${DGJ_DB_BUFFER_POOL:-256M}
+AUDIT_ALG=${DGJ_AUDIT_ALG:-sha256}
+AUDIT_EPOCH_LEN=${DGJ_AUDIT_EPOCH_LEN:-3600}
+AUDIT_KEEP_DAYS=${DGJ_AUDIT_KEEP_DAYS:-184}
+AUDIT_SHIP_TO=${DGJ_AUDIT_SHIP_TO:-}
 
 NGINX=/usr/sbin/nginx
 FCGI=$ROOT/build/bin/dgj-fcgi
+AUDIT=$ROOT/build/bin/dgj-audit
 CONF=$VAR/conf
 SECRETS=$VAR/secrets
 ADMIN_CNF=$SECRETS/client-admin.cnf
@@ -103,7 +111,7 @@ ensure_dirs()
     mkdir -p "$CONF" "$CONF/nginx.d" "$VAR/run" "$VAR/log" "$VAR/nginx" \
              "$VAR/run/db" "$VAR/run/fcgi" "$VAR/log/db" "$VAR/log/fcgi" \
              "$VAR/log/nginx" "$VAR/mariadb" "$SECRETS" "$VAR/backup" \
-             "$VAR/run/ctl" "$VAR/state"
+             "$VAR/run/ctl" "$VAR/state" "$VAR/log/audit"
     chmod 0700 "$SECRETS" "$VAR/backup"
     chmod 0750 "$VAR/run/ctl"
 
@@ -120,6 +128,11 @@ ensure_dirs()
     chmod 0750 "$VAR/mariadb"
     chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi" \
           "$VAR/state"
+
+    # the audit log: the nginx workers rotate it; nobody else reads it
+    # but root (the ingester, the auditor's tools)
+    chown "$WEB_USER" "$VAR/log/audit"
+    chmod 0750 "$VAR/log/audit"
 
     # the ban list nginx reads at start and reload; the ban API writes it
     if [ ! -e "$VAR/state/bans.list" ]; then
@@ -211,6 +224,38 @@ make_token_keys()
         : > "$VAR/state/revoked.list"
     fi
     chown "$WEB_USER" "$VAR/state/revoked.list"
+}
+
+
+# The audit log's keys (docs/audit.md), made once: verify.key (epoch 0,
+# the auditor's: root only, to be moved off the host in production),
+# checkpoint.key (Ed25519, read by the nginx master), checkpoint.pub, and
+# epoch/epoch.key, which the nginx workers move forward and rewrite.
+make_audit_keys()
+{
+    d=$SECRETS/audit
+
+    [ -x "$AUDIT" ] || die "$AUDIT is not built (run make)"
+
+    if [ ! -s "$d/verify.key" ]; then
+        "$AUDIT" keygen "$d" --alg "$AUDIT_ALG" \
+            --epoch-len "$AUDIT_EPOCH_LEN" >/dev/null \
+          || die "cannot make the audit keys in $d"
+        say "generated audit keys in $d ($AUDIT_ALG)"
+    fi
+
+    chmod 0600 "$d/verify.key" "$d/checkpoint.key"
+    chmod 0644 "$d/checkpoint.pub"
+    chown -R "$WEB_USER" "$d/epoch"
+    chmod 0700 "$d/epoch"
+    chmod 0600 "$d/epoch/epoch.key"
+
+    if [ "$WEB_USER" != "$(id -un)" ]; then
+        chgrp "$(id -gn "$WEB_USER")" "$d"
+        chmod 0710 "$d"
+    else
+        chmod 0700 "$d"
+    fi
 }
 
 
@@ -316,6 +361,7 @@ render()
                       "$SECRETS/wechat.secret"
     make_tls
     make_token_keys
+    make_audit_keys
 
     if [ "$(id -u)" = 0 ]; then
         admin=root
@@ -443,9 +489,40 @@ ALTER USER 'dgj_migrate'@'localhost'
 ALTER USER 'dgj_app'@'localhost' IDENTIFIED BY '$(cat "$SECRETS/db-app.pw")';
 ALTER USER 'dgj_ro'@'localhost' IDENTIFIED BY '$(cat "$SECRETS/db-ro.pw")';
 GRANT ALL PRIVILEGES ON dgj.* TO 'dgj_migrate'@'localhost';
-GRANT SELECT, INSERT, UPDATE, DELETE ON dgj.* TO 'dgj_app'@'localhost';
 GRANT SELECT ON dgj.* TO 'dgj_ro'@'localhost';
 EOF
+
+    # the app's rights are per table (grant_app): a database-wide grant
+    # would include UPDATE and DELETE on the audit log
+    if mariadb --defaults-file="$ADMIN_CNF" -N \
+           -e "SHOW GRANTS FOR 'dgj_app'@'localhost'" \
+       | grep -q 'ON `dgj`\.\*'
+    then
+        mariadb --defaults-file="$ADMIN_CNF" -e "REVOKE SELECT, INSERT,
+            UPDATE, DELETE ON dgj.* FROM 'dgj_app'@'localhost'"
+    fi
+}
+
+
+# After the migrations: the app account may read and change every table
+# but audit_records, which it may only read and append to.
+grant_app()
+{
+    mariadb --defaults-file="$ADMIN_CNF" -N -e "SELECT table_name FROM
+        information_schema.tables WHERE table_schema = 'dgj'
+        AND table_type = 'BASE TABLE'" \
+    | while read -r t; do
+        case $t in
+        audit_records)
+            echo "GRANT SELECT, INSERT ON dgj.$t TO 'dgj_app'@'localhost';"
+            ;;
+        *)
+            echo "GRANT SELECT, INSERT, UPDATE, DELETE ON dgj.$t" \
+                 "TO 'dgj_app'@'localhost';"
+            ;;
+        esac
+    done | mariadb --defaults-file="$ADMIN_CNF" \
+        || die "cannot grant the app account its tables"
 }
 
 
@@ -453,6 +530,101 @@ migrate()
 {
     sh "$ROOT/sql/migrate" --defaults-file="$SECRETS/client-migrate.cnf" \
         --database=dgj --dir="$ROOT/sql/migrations"
+    grant_app
+}
+
+
+# The audit ingester (and the off-host shipper, when DGJ_AUDIT_SHIP_TO is
+# set) follow var/log/audit/ while the stack runs; each keeps its place in
+# var/state/ so a restart neither skips nor repeats a line.
+start_audit()
+{
+    pidf=$VAR/run/audit-ingest.pid
+
+    if ! pid_alive "$pidf"; then
+        say "starting the audit ingester"
+        nohup "$AUDIT" ingest -c "$CONF/fcgi-main.conf" \
+            --state "$VAR/state/audit-ingest.pos" "$VAR/log/audit" \
+            >> "$VAR/log/audit-ingest.log" 2>&1 < /dev/null &
+        echo $! > "$pidf"
+    fi
+
+    pidf=$VAR/run/audit-ship.pid
+
+    if [ -n "$AUDIT_SHIP_TO" ] && ! pid_alive "$pidf"; then
+        say "shipping the audit log to $AUDIT_SHIP_TO"
+        nohup "$AUDIT" ship --to "$AUDIT_SHIP_TO" \
+            --state "$VAR/state/audit-ship.pos" "$VAR/log/audit" \
+            >> "$VAR/log/audit-ship.log" 2>&1 < /dev/null &
+        echo $! > "$pidf"
+    fi
+}
+
+
+# after nginx: one last pass takes its workers' stop lines
+stop_audit()
+{
+    stop_pidfile "audit ingester" "$VAR/run/audit-ingest.pid" TERM 10
+    stop_pidfile "audit shipper" "$VAR/run/audit-ship.pid" TERM 10
+
+    if [ -x "$AUDIT" ] && [ -s "$CONF/fcgi-main.conf" ] && db_ping; then
+        "$AUDIT" ingest --once -c "$CONF/fcgi-main.conf" \
+            --state "$VAR/state/audit-ingest.pos" "$VAR/log/audit" \
+            >> "$VAR/log/audit-ingest.log" 2>&1 || true
+    fi
+}
+
+
+# Retention (make audit-retention, daily from cron): audit_records keeps
+# AUDIT_KEEP_DAYS (at least 184) days: whole months older than that are
+# dropped, the next three months are made ahead of time; rotated files
+# older than that go too.
+audit_retention()
+{
+    [ "$AUDIT_KEEP_DAYS" -ge 184 ] 2>/dev/null \
+        || die "DGJ_AUDIT_KEEP_DAYS must be 184 or more"
+    db_ping || die "MariaDB is not running"
+
+    cutoff=$(date -u -d "-$AUDIT_KEEP_DAYS days" +%Y-%m-%d)
+    cnf=$SECRETS/client-migrate.cnf
+
+    parts=$(mariadb --defaults-file="$cnf" -N -e "SELECT partition_name,
+        REPLACE(partition_description, CHAR(39), '')
+        FROM information_schema.partitions WHERE table_schema = 'dgj'
+        AND table_name = 'audit_records' AND partition_name <> 'pmax'
+        ORDER BY partition_ordinal_position") \
+        || die "cannot read the partitions of audit_records"
+
+    # a month whose every row is older than the cutoff
+    echo "$parts" | while read -r name bound; do
+        [ -n "$name" ] || continue
+        if [ "$bound" \< "$cutoff" ] || [ "$bound" = "$cutoff" ]; then
+            say "audit retention: dropping partition $name (before $bound)"
+            mariadb --defaults-file="$cnf" dgj \
+                -e "ALTER TABLE audit_records DROP PARTITION $name" \
+                || die "cannot drop partition $name"
+        fi
+    done
+
+    last=$(echo "$parts" | awk 'NF == 2 { b = $2 } END { print b }')
+    for i in 0 1 2 3; do
+        m=$(date -u -d "$(date -u +%Y-%m-01) +$i month" +%Y-%m-01)
+        next=$(date -u -d "$m +1 month" +%Y-%m-01)
+        if [ -z "$last" ] || [ "$last" \< "$next" ]; then
+            name=p$(date -u -d "$m" +%Y%m)
+            say "audit retention: adding partition $name (before $next)"
+            mariadb --defaults-file="$cnf" dgj -e "ALTER TABLE audit_records
+                REORGANIZE PARTITION pmax INTO (
+                    PARTITION $name VALUES LESS THAN ('$next'),
+                    PARTITION pmax VALUES LESS THAN (MAXVALUE))" \
+                || die "cannot add partition $name"
+            last=$next
+        fi
+    done
+
+    find "$VAR/log/audit" -name 'audit.log.*' ! -name '*.lock' \
+         -mtime +"$AUDIT_KEEP_DAYS" -print -delete \
+    | sed 's/^/dgj: audit retention: removed /'
 }
 
 
@@ -974,9 +1146,11 @@ start)
     start_peers
     start_fcgi
     start_nginx
+    start_audit
     ;;
 stop)
     stop_nginx
+    stop_audit
     stop_fcgi
     stop_peers
     stop_db
@@ -1024,6 +1198,10 @@ restore)
 migrate)
     migrate
     ;;
+audit-retention)
+    render
+    audit_retention
+    ;;
 env)
     print_env
     ;;
@@ -1056,7 +1234,7 @@ stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|audit-retention|env|backup|restore FILE" >&2
     exit 2
     ;;
 esac

@@ -1047,6 +1047,7 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
     char                  text[256];
     size_t                n;
     uint64_t              lo, hi;
+    const char           *p, *q;
 
     v->rep.records++;
 
@@ -1064,7 +1065,29 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
         || dgj_audit_time_parse(f.time, f.time_len, &tm) != 0
         || dgj_audit_tail_mac(line, len, mac) != 0)
     {
-        ch = v->nchains ? &v->chains[v->last] : NULL;
+        /* whose line it was, if its head is still there */
+        ch = NULL;
+        p = NULL;
+
+        for (n = 0; n + 6 < len && n < 80; n++) {
+            if (memcmp(line + n, ",\"c\":\"", 6) == 0) {
+                p = line + n;
+                break;
+            }
+        }
+
+        if (p != NULL) {
+            p += 6;
+            q = memchr(p, '"', line + len - p);
+
+            if (q != NULL) {
+                ch = dgj_audit_vchain_find(v, p, q - p);
+            }
+        }
+
+        if (ch == NULL && v->nchains) {
+            ch = &v->chains[v->last];
+        }
 
         return dgj_audit_fail(v, ch ? ch->info.id : NULL,
                               ch ? strlen(ch->info.id) : 0,
