@@ -20,7 +20,7 @@ use Time::HiRes ();
 
 use DgjTest qw(sql);
 
-our @EXPORT_OK = qw(ensure_keys audit_key new_chain start_line rec_line store
+our @EXPORT_OK = qw(audit_key new_chain start_line rec_line store
                     tamper time_local ms_now);
 
 # character strings: a line is encoded to UTF-8 once, where it is sealed
@@ -35,41 +35,8 @@ sub var_dir {
 }
 
 
-# ensure_keys(): the stack's audit keys (var/secrets/audit/verify.key and
-# checkpoint.pub), made here as conf/stack.sh would when this stack has
-# none yet; readable by the workers like the token key ring
-sub ensure_keys {
-    my $dir = var_dir() . '/secrets/audit';
-    my $gid = (stat(var_dir() . '/secrets'))[5];
-
-    return if -s "$dir/verify.key" && -s "$dir/checkpoint.pub";
-
-    mkdir $dir;
-    chmod 0750, $dir;
-    chown -1, $gid, $dir;
-
-    my $t0 = time() - 86400;
-    my $key = unpack('H*', join '', map { chr(int(rand(256))) } 1 .. 32);
-
-    open(my $fh, '>', "$dir/verify.key") or die "$dir/verify.key: $!";
-    print $fh "dgj-audit-key 1\nalg sha256\nt0 $t0\nepoch_len 3600\n"
-              . "epoch 0\nkey $key\n";
-    close($fh);
-
-    system("openssl genpkey -algorithm ed25519 -out $dir/checkpoint.key"
-           . " 2>/dev/null && openssl pkey -in $dir/checkpoint.key -pubout"
-           . " -out $dir/checkpoint.pub 2>/dev/null") == 0
-        or die "openssl could not make the checkpoint key\n";
-
-    for my $f ("$dir/verify.key", "$dir/checkpoint.pub",
-               "$dir/checkpoint.key") {
-        chmod 0640, $f;
-        chown -1, $gid, $f;
-    }
-}
-
-
 # audit_key() -> { alg, t0, epoch_len, key }: the stack's verify key
+# (made by conf/stack.sh at first start; sha256 unless DGJ_AUDIT_ALG)
 sub audit_key {
     my $file = var_dir() . '/secrets/audit/verify.key';
 
