@@ -1216,6 +1216,12 @@ audit-retention)
     render
     audit_retention
     ;;
+start-audit)
+    start_audit
+    ;;
+stop-audit)
+    stop_audit
+    ;;
 env)
     print_env
     ;;
@@ -1248,7 +1254,7 @@ stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|audit-retention|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|audit-retention|start-audit|stop-audit|env|backup|restore FILE" >&2
     exit 2
     ;;
 esac

@@ -419,8 +419,11 @@ dgj_audit_verify(int argc, char **argv)
 
     dgj_audit_verifier_report(v, &rep);
 
-    if (!quiet) {
-        for (k = 0; dgj_audit_verifier_chain(v, k, &info) == 0; k++) {
+    for (k = 0; dgj_audit_verifier_chain(v, k, &info) == 0; k++) {
+        if (quiet) {
+            continue;
+        }
+
             printf("chain %s: %" PRIu64 " lines, seq %" PRIu64 "..%" PRIu64
                    ", %" PRIu64 " checkpoints, %s%s%s%s, last %s\n",
                    info.id, info.lines, info.first_seq, info.last_seq,
@@ -433,7 +436,6 @@ dgj_audit_verify(int argc, char **argv)
                    info.successor[0] && !info.stopped ? info.successor : "",
                    info.successor[0] && !info.stopped ? " follows it)" : "",
                    info.last_time);
-        }
     }
 
     if (!rep.ok) {

@@ -944,11 +944,14 @@ dgj_audit_chain_epoch(dgj_audit_chain_t *c, char *buf, size_t size,
         return 0;
     }
 
-    n = snprintf(buf + len, size - len, ",\"from\":%llu",
-                 (unsigned long long) from);
-    if (n < 0 || (size_t) n >= size - len) {
+    if (size - len < 40 + 2 * DGJ_AUDIT_MAC_LEN) {
         return 0;
     }
+
+    n = snprintf(buf + len, size - len, ",\"from\":%llu,\"head\":\"",
+                 (unsigned long long) from);
+    n += dgj_audit_hex(c->prev, DGJ_AUDIT_MAC_LEN, buf + len + n);
+    buf[len + n++] = '"';
 
     return dgj_audit_chain_seal(c, buf, len + n, size);
 }
@@ -1114,7 +1117,9 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
             ch->info.started = 1;
             ch->ep = f.ep;
 
-        } else if (dgj_audit_is(f.t, f.t_len, "ckpt") && f.seq > 0
+        } else if ((dgj_audit_is(f.t, f.t_len, "ckpt")
+                    || dgj_audit_is(f.t, f.t_len, "epoch"))
+                   && f.seq > 0
                    && f.head_len == 2 * DGJ_AUDIT_MAC_LEN
                    && dgj_audit_unhex(f.head, f.head_len, head) == 0)
         {

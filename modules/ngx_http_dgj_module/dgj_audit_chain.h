@@ -23,6 +23,7 @@
  * an Ed25519 signature of dgj_audit_ckpt_text(); they let a file that
  * starts mid-chain be verified from its first checkpoint on, and let a
  * holder of only the public key check chain heads shipped off the host.
+ * "epoch" lines carry the head too (a new file may begin with one).
  */
 
 

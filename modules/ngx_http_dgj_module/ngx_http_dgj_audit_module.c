@@ -137,6 +137,9 @@ static void ngx_http_dgj_audit_add(ngx_http_dgj_audit_writer_t *w, size_t n,
 static void ngx_http_dgj_audit_checkpoint(ngx_http_dgj_audit_writer_t *w);
 static void ngx_http_dgj_audit_flush(ngx_http_dgj_audit_writer_t *w);
 static void ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w);
+static void ngx_http_dgj_audit_follow(ngx_http_dgj_audit_writer_t *w);
+static void ngx_http_dgj_audit_write(ngx_http_dgj_audit_writer_t *w,
+    ngx_fd_t fd);
 static void ngx_http_dgj_audit_file_flush(ngx_open_file_t *file,
     ngx_log_t *log);
 static void ngx_http_dgj_audit_flush_timer(ngx_event_t *ev);
@@ -773,6 +776,11 @@ ngx_http_dgj_audit_init_process(ngx_cycle_t *cycle)
                       "dgj audit: cannot write the start line");
         return NGX_ERROR;
     }
+
+    /* the master's descriptor may name a file rotated away since it was
+     * opened (a worker respawned after a crash): the start line goes to
+     * the file under the log's name */
+    ngx_http_dgj_audit_follow(w);
 
     w->len = n;
     w->fd = amcf->file->fd;
@@ -1458,7 +1466,6 @@ ngx_http_dgj_audit_checkpoint(ngx_http_dgj_audit_writer_t *w)
 static void
 ngx_http_dgj_audit_flush(ngx_http_dgj_audit_writer_t *w)
 {
-    ssize_t          n;
     ngx_fd_t         fd;
     ngx_file_info_t  fi, pi;
 
@@ -1467,19 +1474,7 @@ ngx_http_dgj_audit_flush(ngx_http_dgj_audit_writer_t *w)
     }
 
     fd = w->amcf->file->fd;
-    n = ngx_write_fd(fd, w->buf, w->len);
-
-    if (n != (ssize_t) w->len) {
-        ngx_log_error(NGX_LOG_ALERT, w->log, n == -1 ? ngx_errno : 0,
-                      "dgj audit: write to \"%V\" failed (%z of %uz bytes)",
-                      &w->amcf->file->name, n, w->len);
-    }
-
-    w->len = 0;
-
-    if (w->slot != NULL && w->slot->pid == ngx_pid && w->chain.seq > 0) {
-        w->slot->seq = w->chain.seq - 1;
-    }
+    ngx_http_dgj_audit_write(w, fd);
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         return;
@@ -1573,13 +1568,63 @@ ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w)
      * verified on its own */
     ngx_http_dgj_audit_checkpoint(w);
 
-    if (w->len) {
-        if (ngx_write_fd(fd, w->buf, w->len) != (ssize_t) w->len) {
-            ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
-                          "dgj audit: write to \"%V\" failed", &file->name);
-        }
+    ngx_http_dgj_audit_write(w, fd);
+}
 
-        w->len = 0;
+
+/* a worker's first look: the log's name still names our descriptor's
+ * file, or we open what it names now */
+static void
+ngx_http_dgj_audit_follow(ngx_http_dgj_audit_writer_t *w)
+{
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi, pi;
+    ngx_open_file_t  *file;
+
+    file = w->amcf->file;
+
+    if (ngx_fd_info(file->fd, &fi) != NGX_FILE_ERROR
+        && ngx_file_info((char *) file->name.data, &pi) != NGX_FILE_ERROR
+        && ngx_file_uniq(&pi) == ngx_file_uniq(&fi))
+    {
+        return;
+    }
+
+    fd = ngx_open_file(file->name.data, NGX_FILE_APPEND,
+                       NGX_FILE_CREATE_OR_OPEN, 0640);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                      "dgj audit: cannot open \"%V\"", &file->name);
+        return;
+    }
+
+    ngx_close_file(file->fd);
+    file->fd = fd;
+}
+
+
+/* the buffer to fd; the slot then tells a successor how far we got */
+static void
+ngx_http_dgj_audit_write(ngx_http_dgj_audit_writer_t *w, ngx_fd_t fd)
+{
+    ssize_t  n;
+
+    if (w->len == 0) {
+        return;
+    }
+
+    n = ngx_write_fd(fd, w->buf, w->len);
+
+    if (n != (ssize_t) w->len) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, n == -1 ? ngx_errno : 0,
+                      "dgj audit: write to \"%V\" failed (%z of %uz bytes)",
+                      &w->amcf->file->name, n, w->len);
+    }
+
+    w->len = 0;
+
+    if (w->slot != NULL && w->slot->pid == ngx_pid && w->chain.seq > 0) {
+        w->slot->seq = w->chain.seq - 1;
     }
 }
 
