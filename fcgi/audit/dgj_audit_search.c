@@ -6,7 +6,7 @@
  * of audit_records: search (newest first, keyset pages), the live view
  * of drills (oldest first after a cursor, with flags and bursts of
  * refusals) and the CSV export.  Filters, cursors and the range are one
- * parser for all three (docs/api.md#audit).
+ * parser for search and export (docs/audit.md#the-auditors-console).
  */
 
 
@@ -19,8 +19,6 @@
 #include "dgj_json.h"
 #include "dgj_req.h"
 
-#include <ctype.h>
-
 
 #define DGJ_AUDIT_RANGE_MAX_MS   (366 * 86400 * 1000LL)
 #define DGJ_AUDIT_DEFAULT_MS     (86400 * 1000LL)
@@ -31,7 +29,6 @@
 #define DGJ_AUDIT_BATCH          2000
 #define DGJ_AUDIT_PATH_MAX       256
 #define DGJ_AUDIT_NARGS          32
-#define DGJ_AUDIT_BURSTS_MAX     50
 
 
 static dgj_rc_t dgj_audit_search(dgj_req_t *r);
@@ -153,7 +150,6 @@ typedef struct {
     json_t              *records;   /* search, live */
     dgj_audit_csv_t     *csv;       /* export */
     json_t              *bursts;    /* live: ip -> refusals */
-    dgj_audit_cursor_t   first;     /* of the walk's order */
     dgj_audit_cursor_t   last;
     uint64_t             max_id;
     size_t               rows;
@@ -991,10 +987,6 @@ dgj_audit_last(dgj_audit_walk_t *w, const dgj_db_col_t *cols)
             ? strtoull(cols[DGJ_AUDIT_C_ID].s, NULL, 10) : 0;
     c->ms = cols[DGJ_AUDIT_C_MS].s
             ? strtoll(cols[DGJ_AUDIT_C_MS].s, NULL, 10) : 0;
-
-    if (w->rows == 0) {
-        w->first = *c;
-    }
 
     if (c->id > w->max_id) {
         w->max_id = c->id;

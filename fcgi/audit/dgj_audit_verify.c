@@ -26,8 +26,8 @@
 #include "dgj_log.h"
 
 
-/* lines one call may verify: a few seconds of work, under nginx's 30 s */
-#define DGJ_AUDIT_VERIFY_MAX     2000000
+/* lines one call may verify: about 10 s of a worker (docs/audit.md) */
+#define DGJ_AUDIT_VERIFY_MAX     1000000
 #define DGJ_AUDIT_VERIFY_BATCH   5000
 #define DGJ_AUDIT_VERIFY_CHAINS  1000
 #define DGJ_AUDIT_VERIFY_RANGE   (366 * 86400 * 1000LL)
