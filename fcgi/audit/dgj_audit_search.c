@@ -57,12 +57,14 @@ typedef struct {
     char         from_sql[24];
     char         to_sql[24];
     int64_t      user_id;           /* 0: any */
-    const char  *ip;                /* LIKE pattern or NULL */
+    const char  *ip;                /* exact, or NULL */
+    const char  *ip_like;           /* prefix as a LIKE pattern, or NULL */
     const char  *path;              /* LIKE pattern or NULL */
     int64_t      status_lo;
     int64_t      status_hi;
     int64_t      denied;            /* 0 any, 1 only refusals, 2 none */
-    const char  *action;            /* LIKE pattern or NULL */
+    const char  *action;            /* exact, or NULL */
+    const char  *action_like;       /* prefix as a LIKE pattern, or NULL */
     const char  *auth;              /* or NULL */
     unsigned     empty:1;           /* status and outcome exclude all */
 } dgj_audit_filter_t;
@@ -71,19 +73,23 @@ typedef struct {
 #define DGJ_AUDIT_SELECT  DGJ_AUDIT_COLUMNS "  FROM audit_records"
 
 /*
- * 16 parameters: range, then each optional filter as "(? IS NULL OR
- * ...)" with the value twice, so one text serves every combination.  A
- * refusal (denied) is 401, 403 or 429: the gateway's answer to a bad or
- * missing token, a missing role, a ban or a rate limit.
+ * 20 parameters: range, then each optional filter as "(? IS NULL OR
+ * ...)" with the value twice, so one text serves every combination.  An
+ * exact value is compared with =, so that its (column, ts, id) index
+ * gives the rows in page order.  A refusal (denied) is 401, 403 or 429:
+ * the gateway's answer to a bad or missing token, a missing role, a ban
+ * or a rate limit.
  */
 #define DGJ_AUDIT_WHERE                                                       \
     " WHERE line_type = 'rec'"                                                \
     "   AND ts >= ? AND ts < ?"                                               \
     "   AND (? IS NULL OR user_id = ?)"                                       \
+    "   AND (? IS NULL OR ip = ?)"                                            \
     "   AND (? IS NULL OR ip LIKE ?)"                                         \
     "   AND (? IS NULL OR path LIKE ?)"                                       \
     "   AND status BETWEEN ? AND ?"                                           \
     "   AND (? = 0 OR (? = 1) = (status IN (401, 403, 429)))"                 \
+    "   AND (? IS NULL OR action = ?)"                                        \
     "   AND (? IS NULL OR action LIKE ?)"                                     \
     "   AND (? IS NULL OR auth = ?)"
 
@@ -161,7 +167,8 @@ static dgj_rc_t dgj_audit_arg(dgj_req_t *r, const char *name,
     const char **out);
 static dgj_rc_t dgj_audit_filter(dgj_req_t *r, dgj_audit_filter_t *f);
 static dgj_rc_t dgj_audit_arg_pattern(dgj_req_t *r, const char *name,
-    size_t max, const char *allowed, int contains, const char **out);
+    size_t max, const char *allowed, int contains, const char **exact,
+    const char **like);
 static char *dgj_audit_like(dgj_req_t *r, const char *s, size_t len,
     int lead, int trail);
 static size_t dgj_audit_args(const dgj_audit_filter_t *f,
@@ -589,13 +596,13 @@ dgj_audit_filter(dgj_req_t *r, dgj_audit_filter_t *f)
     }
 
     if ((rc = dgj_audit_arg_pattern(r, "ip", 45, "0123456789abcdefABCDEF:.",
-                                    0, &f->ip)) != DGJ_OK
+                                    0, &f->ip, &f->ip_like)) != DGJ_OK
         || (rc = dgj_audit_arg_pattern(r, "path", DGJ_AUDIT_PATH_MAX, NULL,
-                                       1, &f->path)) != DGJ_OK
+                                       1, NULL, &f->path)) != DGJ_OK
         || (rc = dgj_audit_arg_pattern(r, "action", 64,
                                        "abcdefghijklmnopqrstuvwxyz"
-                                       "0123456789_.-", 0, &f->action))
-           != DGJ_OK
+                                       "0123456789_.-", 0, &f->action,
+                                       &f->action_like)) != DGJ_OK
         || (rc = dgj_audit_arg(r, "auth", &f->auth)) != DGJ_OK)
     {
         return rc;
@@ -673,21 +680,24 @@ dgj_audit_filter(dgj_req_t *r, dgj_audit_filter_t *f)
 
 
 /*
- * An optional text filter as a LIKE pattern: contains (path) or exact,
- * where a trailing '*' asks for a prefix (ip "203.0.113.*", action
- * "appeal.*").  allowed (NULL: any text without control characters)
- * lists the bytes a value may hold.
+ * An optional text filter: *like a LIKE pattern for contains (path) or
+ * a prefix, asked for by a trailing '*' (ip "203.0.113.*", action
+ * "appeal.*"); otherwise *exact the value itself.  allowed (NULL: any
+ * text without control characters) lists the bytes a value may hold.
  */
 static dgj_rc_t
 dgj_audit_arg_pattern(dgj_req_t *r, const char *name, size_t max,
-    const char *allowed, int contains, const char **out)
+    const char *allowed, int contains, const char **exact, const char **like)
 {
     size_t                len, n;
     dgj_rc_t              rc;
-    const char           *s;
+    const char           *s, **out;
     const unsigned char  *p;
 
-    *out = NULL;
+    *like = NULL;
+    if (exact != NULL) {
+        *exact = NULL;
+    }
 
     rc = dgj_audit_arg(r, name, &s);
     if (rc != DGJ_OK || s == NULL) {
@@ -718,14 +728,17 @@ dgj_audit_arg_pattern(dgj_req_t *r, const char *name, size_t max,
         }
     }
 
+    out = like;
+
     if (contains) {
-        *out = dgj_audit_like(r, s, len, 1, 1);
+        *like = dgj_audit_like(r, s, len, 1, 1);
 
     } else if (s[len - 1] == '*') {
-        *out = dgj_audit_like(r, s, len - 1, 0, 1);
+        *like = dgj_audit_like(r, s, len - 1, 0, 1);
 
     } else {
-        *out = dgj_audit_like(r, s, len, 0, 0);
+        *exact = s;
+        out = exact;
     }
 
     return (*out != NULL) ? DGJ_OK : DGJ_ERR_NOMEM;
@@ -795,6 +808,8 @@ dgj_audit_args(const dgj_audit_filter_t *f, const dgj_audit_cursor_t *c,
 
     args[n++] = DGJ_STR(f->ip);
     args[n++] = DGJ_STR(f->ip);
+    args[n++] = DGJ_STR(f->ip_like);
+    args[n++] = DGJ_STR(f->ip_like);
     args[n++] = DGJ_STR(f->path);
     args[n++] = DGJ_STR(f->path);
     args[n++] = DGJ_I64(f->status_lo);
@@ -803,6 +818,8 @@ dgj_audit_args(const dgj_audit_filter_t *f, const dgj_audit_cursor_t *c,
     args[n++] = DGJ_I64(f->denied);
     args[n++] = DGJ_STR(f->action);
     args[n++] = DGJ_STR(f->action);
+    args[n++] = DGJ_STR(f->action_like);
+    args[n++] = DGJ_STR(f->action_like);
     args[n++] = DGJ_STR(f->auth);
     args[n++] = DGJ_STR(f->auth);
 
