@@ -165,6 +165,9 @@ typedef struct {
 
 static dgj_rc_t dgj_audit_arg(dgj_req_t *r, const char *name,
     const char **out);
+static dgj_rc_t dgj_audit_begin(dgj_req_t *r, const char *action,
+    int64_t def, int64_t max, int newest_first, dgj_audit_filter_t *f,
+    int64_t *limit, dgj_audit_cursor_t *c);
 static dgj_rc_t dgj_audit_filter(dgj_req_t *r, dgj_audit_filter_t *f);
 static dgj_rc_t dgj_audit_arg_pattern(dgj_req_t *r, const char *name,
     size_t max, const char *allowed, int contains, const char **exact,
@@ -204,34 +207,12 @@ dgj_audit_search(dgj_req_t *r)
     int64_t              limit;
     dgj_rc_t             rc;
     dgj_arg_t            args[DGJ_AUDIT_NARGS];
-    const char          *s;
-    dgj_identity_t       id;
     dgj_audit_walk_t     w;
     dgj_audit_filter_t   f;
     dgj_audit_cursor_t   c;
 
-    rc = dgj_identity_require(r, &id, dgj_audit_roles);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    if ((rc = dgj_audit_filter(r, &f)) != DGJ_OK
-        || (rc = dgj_accounts_arg_int(r, "limit", 100, 1, DGJ_AUDIT_PAGE_MAX,
-                                      &limit)) != DGJ_OK
-        || (rc = dgj_audit_arg(r, "cursor", &s)) != DGJ_OK)
-    {
-        return rc;
-    }
-
-    memset(&c, 0, sizeof(c));
-    c.ms = f.to_ms;
-
-    if (s != NULL && dgj_audit_cursor_parse(s, &c) != 0) {
-        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"cursor\" is not a cursor "
-                            "of this API");
-    }
-
-    rc = dgj_audit_name(r, "audit.search", f.from_ms, f.to_ms);
+    rc = dgj_audit_begin(r, "audit.search", 100, DGJ_AUDIT_PAGE_MAX, 1, &f,
+                         &limit, &c);
     if (rc != DGJ_OK) {
         return rc;
     }
@@ -393,35 +374,13 @@ dgj_audit_export(dgj_req_t *r)
     dgj_rc_t             rc;
     dgj_arg_t            args[DGJ_AUDIT_NARGS];
     const char          *s;
-    dgj_identity_t       id;
     dgj_audit_csv_t     *csv;
     dgj_audit_walk_t     w;
     dgj_audit_filter_t   f;
     dgj_audit_cursor_t   c;
 
-    rc = dgj_identity_require(r, &id, dgj_audit_roles);
-    if (rc != DGJ_OK) {
-        return rc;
-    }
-
-    if ((rc = dgj_audit_filter(r, &f)) != DGJ_OK
-        || (rc = dgj_accounts_arg_int(r, "limit", DGJ_AUDIT_EXPORT_MAX, 1,
-                                      DGJ_AUDIT_EXPORT_MAX, &limit))
-           != DGJ_OK
-        || (rc = dgj_audit_arg(r, "cursor", &s)) != DGJ_OK)
-    {
-        return rc;
-    }
-
-    memset(&c, 0, sizeof(c));
-    c.ms = f.from_ms;
-
-    if (s != NULL && dgj_audit_cursor_parse(s, &c) != 0) {
-        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"cursor\" is not a cursor "
-                            "of this API");
-    }
-
-    rc = dgj_audit_name(r, "audit.export", f.from_ms, f.to_ms);
+    rc = dgj_audit_begin(r, "audit.export", DGJ_AUDIT_EXPORT_MAX,
+                         DGJ_AUDIT_EXPORT_MAX, 0, &f, &limit, &c);
     if (rc != DGJ_OK) {
         return rc;
     }
@@ -502,6 +461,45 @@ dgj_audit_export(dgj_req_t *r)
 
     return dgj_reply(r, 200, "text/csv; charset=utf-8", csv->data,
                      csv->len);
+}
+
+
+/*
+ * What search and export share: the auditor's identity, the filters,
+ * limit (def, at most max), the cursor (absent: the range's end for a
+ * newest-first walk, else its start) and the action named for the log.
+ */
+static dgj_rc_t
+dgj_audit_begin(dgj_req_t *r, const char *action, int64_t def, int64_t max,
+    int newest_first, dgj_audit_filter_t *f, int64_t *limit,
+    dgj_audit_cursor_t *c)
+{
+    dgj_rc_t         rc;
+    const char      *s;
+    dgj_identity_t   id;
+
+    rc = dgj_identity_require(r, &id, dgj_audit_roles);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    if ((rc = dgj_audit_filter(r, f)) != DGJ_OK
+        || (rc = dgj_accounts_arg_int(r, "limit", def, 1, max, limit))
+           != DGJ_OK
+        || (rc = dgj_audit_arg(r, "cursor", &s)) != DGJ_OK)
+    {
+        return rc;
+    }
+
+    memset(c, 0, sizeof(dgj_audit_cursor_t));
+    c->ms = newest_first ? f->to_ms : f->from_ms;
+
+    if (s != NULL && dgj_audit_cursor_parse(s, c) != 0) {
+        return dgj_req_fail(r, DGJ_ERR_INPUT, "\"cursor\" is not a cursor "
+                            "of this API");
+    }
+
+    return dgj_audit_name(r, action, f->from_ms, f->to_ms);
 }
 
 

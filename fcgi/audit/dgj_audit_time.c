@@ -18,6 +18,8 @@
 
 
 static int dgj_audit_digits(const char **p, int n, int *out);
+static void dgj_audit_ms_print(int64_t ms, char sep, const char *zone,
+    char *buf, size_t len);
 static int64_t dgj_audit_days(int y, int m, int d);
 
 
@@ -120,32 +122,14 @@ dgj_audit_ms_parse(const char *s, int64_t *ms)
 void
 dgj_audit_ms_sql(int64_t ms, char *buf, size_t len)
 {
-    time_t     t;
-    struct tm  tm;
-
-    t = (time_t) (ms / 1000);
-    gmtime_r(&t, &tm);
-
-    snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+    dgj_audit_ms_print(ms, ' ', "", buf, len);
 }
 
 
 void
 dgj_audit_ms_local(int64_t ms, char *buf, size_t len)
 {
-    time_t     t;
-    struct tm  tm;
-    int64_t    local;
-
-    local = ms + DGJ_AUDIT_ZONE_MS;
-    t = (time_t) (local / 1000);
-    gmtime_r(&t, &tm);
-
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+08:00",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int) (local % 1000));
+    dgj_audit_ms_print(ms + DGJ_AUDIT_ZONE_MS, 'T', "+08:00", buf, len);
 }
 
 
@@ -183,6 +167,23 @@ dgj_audit_cursor_parse(const char *s, dgj_audit_cursor_t *c)
     c->id = id;
 
     return 0;
+}
+
+
+/* "YYYY-MM-DD<sep>HH:MM:SS.fff<zone>" of ms read as UTC */
+static void
+dgj_audit_ms_print(int64_t ms, char sep, const char *zone, char *buf,
+    size_t len)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+    gmtime_r(&t, &tm);
+
+    snprintf(buf, len, "%04d-%02d-%02d%c%02d:%02d:%02d.%03d%s",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, sep, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int) (ms % 1000), zone);
 }
 
 

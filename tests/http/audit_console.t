@@ -21,7 +21,7 @@ use DgjTest qw(sql http base_url wait_until spread_sources);
 use DgjLogin qw(api);
 use DgjAuth qw(mint add_server_conf remove_server_conf);
 use DgjAudit qw(new_chain start_line rec_line store tamper
-                time_local ms_now);
+                time_local ms_now recorded_as);
 
 spread_sources();
 
@@ -42,21 +42,6 @@ sub ids {
 sub mine {
     my ($chain, $list) = @_;
     return [ grep { $_->{chain} eq $chain } @$list ];
-}
-
-# a read is named for the audit log: the gateway's audit module takes the
-# X-Dgj-Action header off the reply and records it with the request
-sub named {
-    my ($res, $action) = @_;
-
-    return 0 if defined $res->{headers}{'x-dgj-action'};
-
-    my $rid = $res->{headers}{'x-request-id'} // '';
-    return wait_until(15, sub {
-        my @r = sql('admin', "SELECT action FROM audit_records"
-                    . " WHERE request_id = '$rid'");
-        return @r && ($r[0][0] // '') eq $action;
-    });
 }
 
 # --- a day in the past: one chain of 13 requests -------------------------
@@ -241,7 +226,7 @@ is(ids($b->{records}), ids(\@all), 'all 13 records, newest first, '
    . 'the start line left out');
 is($b->{next_cursor}, undef, 'one page: no next cursor');
 is($b->{from}, time_local($T0), 'the range is echoed in UTC+8');
-ok(named($res, 'audit.search'), 'the search is named audit.search');
+ok(recorded_as($res, 'audit.search'), 'the search is named audit.search');
 
 {
     my ($x) = grep { $_->{id} == $r{1}{id} } @{ $b->{records} };
@@ -379,7 +364,7 @@ sub csv_rows {
     is($x->{headers}{'content-disposition'},
        qq{attachment; filename="audit-$f.csv"},
        'a download named after the range');
-    ok(named($x, 'audit.export'), 'the export is named audit.export');
+    ok(recorded_as($x, 'audit.export'), 'the export is named audit.export');
 
     my $body = $x->{content};
     is(substr($body, 0, 3), "\xEF\xBB\xBF", 'a UTF-8 BOM for spreadsheets');
@@ -440,7 +425,7 @@ ok($b->{ok}, 'the untouched range verifies') or diag explain $b;
 is($b->{records}, 15, 'the start line and 14 records were checked');
 is($b->{chains}[0]{chain}, $A, 'our chain');
 ok(!$b->{chains}[0]{anchored}, 'from its start line');
-ok(named($res, 'audit.verify'), 'verify is named audit.verify');
+ok(recorded_as($res, 'audit.verify'), 'verify is named audit.verify');
 
 ($res, $b) = verify(at(3), at(7));
 ok($b->{ok}, 'a range that starts mid-chain verifies');
@@ -574,7 +559,7 @@ for my $bad ([{ from => 'x', to => '2026-10-24' }, 'invalid_time'],
 
 ($res, $b) = get('/api/v1/audit/live?limit=5');
 is($res->{status}, 200, 'live: 200');
-ok(named($res, 'audit.live'), 'the live view is named audit.live');
+ok(recorded_as($res, 'audit.live'), 'the live view is named audit.live');
 my $cursor = $b->{cursor};
 like($cursor, qr/^\d+$/, 'a cursor to go on from');
 

@@ -15,7 +15,7 @@ use Encode qw(decode_utf8);
 use DgjTest qw(sql http base_url wait_until spread_sources);
 use DgjAuth qw(mint);
 use DgjAudit qw(new_chain start_line rec_line store tamper
-                time_local);
+                time_local recorded_as);
 
 spread_sources();
 
@@ -102,22 +102,9 @@ $res = page("/audit?from=yesterday", $auditor);
 is($res->{status}, 200, 'a malformed time: the form again');
 like($res->{text}, qr{data-testid="audit-error">时间格式不正确}, 'with why');
 
-# the page names what it read for the audit log: the gateway's audit
-# module records it (from the reply header it takes off)
-sub named {
-    my ($res, $action) = @_;
+# the page names what it read for the audit log (DgjAudit::recorded_as)
 
-    return 0 if defined $res->{headers}{'x-dgj-action'};
-
-    my $rid = $res->{headers}{'x-request-id'} // '';
-    return wait_until(15, sub {
-        my @r = sql('admin', "SELECT action FROM audit_records"
-                    . " WHERE request_id = '$rid'");
-        return @r && ($r[0][0] // '') eq $action;
-    });
-}
-
-ok(named(page("/audit?$W", $auditor), 'audit.search'),
+ok(recorded_as(page("/audit?$W", $auditor), 'audit.search'),
    'the search page is named audit.search');
 
 # --- the live view ------------------------------------------------------------
@@ -129,7 +116,7 @@ like($res->{text}, qr{<script src="/static/js/audit-live.js" defer></script>},
 like($res->{text}, qr{id="audit-live-rows" data-cursor="\d+"},
      'and the cursor the script goes on from');
 like($res->{text}, qr{data-testid="audit-bursts"}, 'and the bursts table');
-ok(named($res, 'audit.live'), 'the live view is named audit.live');
+ok(recorded_as($res, 'audit.live'), 'the live view is named audit.live');
 
 my $js = http()->get(base_url() . '/static/js/audit-live.js');
 is($js->{status}, 200, 'the script is served');
@@ -147,7 +134,7 @@ $res = page("/audit?view=verify&run=1&$W", $auditor);
 like($res->{text}, qr{data-testid="audit-verify-result" data-ok="true"},
      'the range verifies');
 like($res->{text}, qr{校验通过}, 'and the page says so');
-ok(named($res, 'audit.verify'), 'verification is named audit.verify');
+ok(recorded_as($res, 'audit.verify'), 'verification is named audit.verify');
 
 my $victim = $plain[9];
 tamper(sub { sql('admin', "UPDATE audit_records SET user_id = 1"

@@ -18,10 +18,10 @@ use Encode qw(encode_utf8);
 use JSON::PP;
 use Time::HiRes ();
 
-use DgjTest qw(sql);
+use DgjTest qw(sql wait_until);
 
 our @EXPORT_OK = qw(audit_key new_chain start_line rec_line store
-                    tamper time_local ms_now);
+                    tamper time_local ms_now recorded_as);
 
 # character strings: a line is encoded to UTF-8 once, where it is sealed
 my $jv = JSON::PP->new->allow_nonref->canonical;
@@ -276,6 +276,24 @@ sub tamper {
     }
 
     die $err unless $ok;
+}
+
+# recorded_as(RES, ACTION): the request of RES is in the gateway's own log
+# under ACTION: its audit module took the X-Dgj-Action header off the reply
+# and the ingester stored the record (within 15 s)
+sub recorded_as {
+    my ($res, $action) = @_;
+
+    return 0 if defined $res->{headers}{'x-dgj-action'};
+
+    my $rid = $res->{headers}{'x-request-id'} // '';
+    return 0 unless $rid =~ /^[0-9a-f]{32}$/;
+
+    return wait_until(15, sub {
+        my @r = sql('admin', "SELECT action FROM audit_records"
+                    . " WHERE request_id = '$rid'");
+        return @r && ($r[0][0] // '') eq $action;
+    });
 }
 
 1;
