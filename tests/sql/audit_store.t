@@ -23,10 +23,16 @@ my $dir  = "$var/log/audit";
 my $conf = "$var/conf/fcgi-main.conf";
 my $json = JSON::PP->new->utf8;
 
+# a statement expected to be refused: the client's message stays out of
+# the test output
 sub try_sql {
     my ($who, $q) = @_;
+    open(my $saved, '>&', \*STDERR) or die $!;
+    open(STDERR, '>', '/dev/null') or die $!;
     my @r = eval { sql($who, $q) };
-    return $@ ? undef : \@r;
+    my $failed = $@;
+    open(STDERR, '>&', $saved) or die $!;
+    return $failed ? undef : \@r;
 }
 
 # rights
@@ -103,13 +109,22 @@ my ($dups) = sql('ro', 'SELECT COUNT(*) FROM (SELECT chain, seq FROM '
                        . 'HAVING COUNT(*) > 1) d');
 is($dups->[0], 0, 'store-4.4: no record twice');
 
-# a position lost: everything read again, nothing stored twice
-my ($before) = sql('ro', 'SELECT COUNT(*) FROM audit_records');
+# a position lost: everything read again, nothing stored twice (the
+# workers may add a checkpoint meanwhile: only lines new since are added)
+my %before = map { ("$_->[0] $_->[1]" => 1) }
+    sql('ro', 'SELECT chain, seq FROM audit_records');
 system("$tool ingest --once -c $conf --state $var/state/audit-test.pos "
        . "$dir >/dev/null 2>&1");
 is($? >> 8, 0, 'store-5.1: an ingester without a position reads all again');
 my ($after) = sql('ro', 'SELECT COUNT(*) FROM audit_records');
-is($after->[0], $before->[0], 'store-5.2: ... and stores nothing twice');
+my $new_lines = grep { !$before{$_} } keys %{ file_lines() };
+($dups) = sql('ro', 'SELECT COUNT(*) FROM (SELECT chain, seq FROM '
+                    . 'audit_records GROUP BY chain, seq '
+                    . 'HAVING COUNT(*) > 1) d');
+ok($after->[0] - keys(%before) <= $new_lines && $dups->[0] == 0,
+   'store-5.2: ... and stores nothing twice ('
+   . ($after->[0] - keys(%before)) . " rows added for $new_lines new "
+   . 'lines)');
 unlink("$var/state/audit-test.pos");
 ok(stack('start-audit'), 'store-5.3: the stack\'s ingester runs again');
 

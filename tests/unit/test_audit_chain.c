@@ -539,6 +539,23 @@ test_more(void)
         dgj_audit_verifier_report(w, &r2);
         test_cond("audit-5.4: an anchor seeds a range mid-chain", r2.ok);
         dgj_audit_verifier_free(w);
+
+        /* a file may begin with an epoch line: it carries its head */
+        w = dgj_audit_verifier_new(verify_path, pub_path, err, sizeof(err));
+        for (i = 0; i < log->n; i++) {
+            if (strstr(log->text[i], "{\"t\":\"epoch\",\"c\":\"n.a\"")) {
+                break;
+            }
+        }
+        for (/* void */; i < log->n; i++) {
+            if (strstr(log->text[i], "\"c\":\"n.a\"")) {
+                dgj_audit_verifier_feed(w, log->text[i], log->len[i]);
+            }
+        }
+        dgj_audit_verifier_report(w, &r2);
+        test_cond("audit-5.6: a range that starts at an epoch line verifies",
+                  r2.ok && r2.records == 2);
+        dgj_audit_verifier_free(w);
     }
     dgj_audit_verifier_feed(v, buf, len);
     dgj_audit_verifier_report(v, &rep);
