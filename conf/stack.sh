@@ -265,6 +265,19 @@ make_audit_keys()
 }
 
 
+# The auditor's console verifies a range in the FastCGI workers
+# (POST /api/v1/audit/verify), which run as the web user: they read the
+# verify key through its group (docs/audit.md#the-auditors-console says
+# what that costs and what the signed checkpoints keep).
+share_audit_verify_key()
+{
+    if [ "$WEB_USER" != "$(id -un)" ]; then
+        chgrp "$(id -gn "$WEB_USER")" "$SECRETS/audit/verify.key"
+        chmod 0640 "$SECRETS/audit/verify.key"
+    fi
+}
+
+
 write_client_cnf()
 {
     # $1 file, $2 user, $3 password file or empty for socket auth
@@ -369,6 +382,7 @@ render()
     make_tls
     make_token_keys
     make_audit_keys
+    share_audit_verify_key
 
     if [ "$(id -u)" = 0 ]; then
         admin=root

@@ -18,6 +18,8 @@ local TEMPLATES = {
     "error.html",
     "home.html",
     "partials/topic.html",
+    "audit.html",
+    "partials/audit_records.html",
 }
 
 

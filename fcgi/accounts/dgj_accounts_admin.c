@@ -1233,6 +1233,12 @@ dgj_accounts_events_list(dgj_req_t *r)
         return rc;
     }
 
+    /* reading the record is itself recorded (docs/audit.md) */
+    rc = dgj_req_audit(r, "audit.auth_events", NULL);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
     if ((rc = dgj_accounts_arg_int(r, "before", INT64_MAX, 1, INT64_MAX,
                                      &before))
         != DGJ_OK

@@ -120,6 +120,12 @@ static const dgj_conf_key_t  dgj_conf_keys[] = {
     { "files_dir", DGJ_CONF_STR, dgj_conf_off(files_dir),
       dgj_conf_sz(files_dir), 0, 0, 0 },
 
+    { "audit_verify_key", DGJ_CONF_STR, dgj_conf_off(audit_verify_key),
+      dgj_conf_sz(audit_verify_key), 0, 0, 0 },
+    { "audit_checkpoint_pub", DGJ_CONF_STR,
+      dgj_conf_off(audit_checkpoint_pub), dgj_conf_sz(audit_checkpoint_pub),
+      0, 0, 0 },
+
     { NULL, 0, 0, 0, 0, 0, 0 }
 };
 

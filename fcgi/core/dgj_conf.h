@@ -36,6 +36,11 @@
  *   wechat_secret_file  file holding the AppSecret
  *   peer_timeout      seconds for one SMS or WeChat call (5)
  *   argon2_m_kib, argon2_t  Argon2id memory (KiB) and passes (65536 3)
+ *
+ * Audit (the auditor's console, docs/audit.md):
+ *   audit_verify_key      the chain's epoch-0 key (var/secrets/audit/)
+ *   audit_checkpoint_pub  the public key of the signed checkpoints
+ *
  *   clock_file        tests only: a file holding a seconds offset added to
  *                     the wall clock, re-read on each request
  *
@@ -92,6 +97,9 @@ struct dgj_conf_s {
     char          clock_file[DGJ_CONF_PATH];
     char          query_key_file[DGJ_CONF_PATH];
     char          files_dir[DGJ_CONF_PATH];
+
+    char          audit_verify_key[DGJ_CONF_PATH];
+    char          audit_checkpoint_pub[DGJ_CONF_PATH];
 };
 
 

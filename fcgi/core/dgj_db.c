@@ -456,6 +456,114 @@ done:
 
 
 dgj_rc_t
+dgj_db_rows_each(dgj_req_t *r, const dgj_sql_t *sql, const dgj_arg_t *args,
+    size_t nargs, dgj_db_row_pt cb, void *data)
+{
+    size_t            i, ncols, size;
+    dgj_rc_t          rc;
+    MYSQL_RES        *meta;
+    MYSQL_STMT       *stmt;
+    MYSQL_FIELD      *fields;
+    dgj_db_col_t     *cols;
+    dgj_db_result_t   res;
+
+    meta = NULL;
+
+    rc = dgj_db_run(r, sql, args, nargs, DGJ_DB_STORE_RESULT, &stmt);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    meta = mysql_stmt_result_metadata(stmt);
+    if (meta == NULL) {
+        rc = dgj_req_fail(r, DGJ_ERR_INTERNAL, "%s returns no result set",
+                          sql->name);
+        goto done;
+    }
+
+    ncols = mysql_num_fields(meta);
+    fields = mysql_fetch_fields(meta);
+
+    rc = dgj_db_result_alloc(r, ncols, &res);
+    if (rc != DGJ_OK) {
+        goto done;
+    }
+
+    cols = dgj_pcalloc(r->pool, ncols * sizeof(dgj_db_col_t));
+    if (cols == NULL) {
+        rc = dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for rows");
+        goto done;
+    }
+
+    for (i = 0; i < ncols; i++) {
+        /* numbers and times printed as text have no string max_length */
+        size = fields[i].max_length < 64 ? 64 : fields[i].max_length;
+
+        res.bufs[i] = dgj_palloc(r->pool, size + 1);
+        if (res.bufs[i] == NULL) {
+            rc = dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for rows");
+            goto done;
+        }
+
+        res.bind[i].buffer_type = MYSQL_TYPE_STRING;
+        res.bind[i].buffer = res.bufs[i];
+        res.bind[i].buffer_length = size + 1;
+    }
+
+    if (mysql_stmt_bind_result(stmt, res.bind) != 0) {
+        rc = dgj_db_error(r, sql, mysql_stmt_errno(stmt),
+                          mysql_stmt_sqlstate(stmt));
+        goto done;
+    }
+
+    for ( ;; ) {
+        rc = dgj_db_fetch(r, sql, stmt);
+
+        if (rc == DGJ_ERR_NOT_FOUND) {
+            rc = DGJ_OK;
+            break;
+        }
+
+        if (rc != DGJ_OK) {
+            goto done;
+        }
+
+        for (i = 0; i < ncols; i++) {
+            if (res.nulls[i]) {
+                cols[i].s = NULL;
+                cols[i].len = 0;
+
+            } else {
+                res.bufs[i][res.lens[i]] = '\0';
+                cols[i].s = res.bufs[i];
+                cols[i].len = res.lens[i];
+            }
+        }
+
+        rc = cb(r, data, cols, ncols);
+        if (rc != DGJ_OK) {
+            break;
+        }
+    }
+
+done:
+
+    if (meta != NULL) {
+        mysql_free_result(meta);
+    }
+
+    if (rc != DGJ_OK) {
+        mysql_stmt_reset(stmt);
+
+    } else {
+        mysql_stmt_free_result(stmt);
+    }
+
+    return rc;
+}
+
+
+dgj_rc_t
 dgj_db_begin(dgj_req_t *r)
 {
     int        attempt;

@@ -146,6 +146,31 @@ dgj_rc_t dgj_db_row(dgj_req_t *r, const dgj_sql_t *sql,
     const dgj_arg_t *args, size_t nargs, const dgj_out_t *outs,
     size_t nouts);
 
+/* one column of a row walked by dgj_db_rows_each() */
+typedef struct {
+    const char  *s;                 /* NUL-terminated; NULL for SQL NULL */
+    size_t       len;
+} dgj_db_col_t;
+
+/*
+ * Called once per row; cols (ncols of them) and their bytes are valid
+ * during the call only.  DGJ_OK goes on; any other code stops the walk
+ * and is returned by dgj_db_rows_each().
+ */
+typedef dgj_rc_t (*dgj_db_row_pt)(dgj_req_t *r, void *data,
+    const dgj_db_col_t *cols, size_t ncols);
+
+/*
+ * Runs a query and calls cb for each row with every column as text
+ * (integers in decimal, temporal columns as the server prints them),
+ * without building JSON: for walks over many rows (audit verification,
+ * CSV export).  The result is buffered by the client, so bound it with
+ * LIMIT and walk big sets in keyset batches; the column buffers come
+ * from r->pool once per call, not per row.
+ */
+dgj_rc_t dgj_db_rows_each(dgj_req_t *r, const dgj_sql_t *sql,
+    const dgj_arg_t *args, size_t nargs, dgj_db_row_pt cb, void *data);
+
 /*
  * Transactions: begin turns autocommit off, commit and rollback end the
  * transaction and turn it back on.  A transaction whose connection is

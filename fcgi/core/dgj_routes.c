@@ -11,6 +11,7 @@
 #include "dgj_routes.h"
 
 #include "dgj_accounts.h"
+#include "dgj_audit.h"
 #include "dgj_bans.h"
 #include "dgj_reference.h"
 #include "dgj_workflow.h"
@@ -34,6 +35,7 @@ static const dgj_routes_entry_t  dgj_routes_registry[] = {
     { "security", dgj_bans_routes },
     { "workflow", dgj_workflow_routes },
     { "deadline_rules", dgj_deadline_rules_routes },
+    { "audit", dgj_audit_routes },
 
     { NULL, NULL }
 };

@@ -142,14 +142,19 @@ end
 -- Returns the decoded object (owned by the caller) and the status; or nil,
 -- err, status where status is the API's (503 db_unavailable, 404 ...), 502
 -- when the FastCGI pool is down or the body is not a JSON object, and 500
--- for a bad path.  err is for the log, never for the citizen.
+-- for a bad path.  err is for the log, never for the citizen.  A fourth
+-- value is the API's response headers (a table, or nil), for a page that
+-- passes on what the API named (X-Dgj-Action, docs/audit.md).
 function _M.api(path, opts)
     local args, err = capture_args(path, opts)
     if args == nil then
         return nil, err, 500
     end
 
-    return decode(path, capture(path, args))
+    local res = capture(path, args)
+    local data, derr, status = decode(path, res)
+
+    return data, derr, status, res and res.header
 end
 
 
