@@ -546,6 +546,94 @@ demo_accounts()
 }
 
 
+# demo_appeals: on an empty database, a dozen appeals driven through the
+# real API by the demo staff (tokens minted with their ids and departments),
+# so the portal, the inbox and the disclosure list have something to show.
+# `make run` only: the tests start from an empty workflow.
+demo_appeals()
+{
+    n=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+            -e "SELECT COUNT(*) FROM appeals") || return 0
+    [ "$n" = 0 ] || return 0
+
+    say "submitting demo appeals through the API"
+
+    tok()
+    {
+        role=$2
+        set -- $(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                    -e "SELECT id, department_id FROM users WHERE username = '$1'")
+        [ -n "${1:-}" ] || return 1
+        "$ROOT/build/bin/dgj-token" mint --keys "$SECRETS/token.keys" \
+            --user "$1" --roles "$role" --dept "$2" --level 2 --ttl 600 \
+            --session "$("$ROOT/build/bin/dgj-token" session)"
+    }
+
+    intake=$(tok demo.intake intake) || return 0
+    reviewer=$(tok demo.reviewer reviewer) || return 0
+
+    post()
+    {
+        curl -s -o "$VAR/demo-reply.json" -w '%{http_code}' \
+            -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+            --data-binary "$3" "http://127.0.0.1:$PORT$2"
+    }
+
+    field()
+    {
+        sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$VAR/demo-reply.json"
+    }
+
+    act()
+    {
+        v=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                -e "SELECT version FROM appeals WHERE tracking_no = '$2'")
+        body=$(printf '{"version":%s%s}' "$v" "${4:+,$4}")
+        code=$(post "$1" "/api/v1/appeals/$2/actions/$3" "$body")
+        [ "$code" = 200 ] || say "demo: $3 on $2 answered $code"
+    }
+
+    # category, town, title, content, how far it goes
+    while IFS='|' read -r cat town title content goal; do
+        [ -n "$cat" ] || continue
+        body=$(printf '{"channel":"portal","category_code":"%s","district_code":"%s","title":"%s","content":"%s","name":"演示用户","phone":"13900000000","publish_consent":true}' \
+                      "$cat" "$town" "$title" "$content")
+        code=$(post "$intake" /api/v1/appeals "$body")
+        [ "$code" = 201 ] || { say "demo: submission answered $code"; continue; }
+        no=$(field tracking_no)
+        dept=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                   -e "SELECT c.default_department_id FROM categories c WHERE c.code = '$cat'")
+        handler_user=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                   -e "SELECT id FROM users WHERE username = 'demo.handler'")
+        handler=$("$ROOT/build/bin/dgj-token" mint --keys "$SECRETS/token.keys" \
+                      --user "$handler_user" --roles handler --dept "$dept" \
+                      --level 2 --ttl 600 \
+                      --session "$("$ROOT/build/bin/dgj-token" session)")
+
+        case $goal in submitted) continue ;; esac
+        act "$intake" "$no" dispatch
+        case $goal in dispatched) continue ;; esac
+        act "$handler" "$no" sign
+        case $goal in handling) continue ;; esac
+        act "$handler" "$no" reply '"reply":"经现场核查, 已责令整改并将持续跟踪。","outcome":"resolved"'
+        case $goal in replied) continue ;; esac
+        act "$reviewer" "$no" approve
+        case $goal in awaiting) continue ;; esac
+        act "$reviewer" "$no" publish "\"publish\":true,\"public_title\":\"$title\",\"public_content\":\"$content\""
+    done <<'EOF_DEMO'
+0301|441900101|夜间施工噪声扰民|小区旁工地每天夜里十一点后仍在施工, 影响居民休息。|published
+0201|441900003|公交 K2 线晚高峰班次太少|K2 路晚高峰等车超过 30 分钟, 建议增加班次。|published
+0101|441900102|物业不按时清运垃圾|小区垃圾站三天未清运, 气味很大。|awaiting
+0401|441900103|工厂拖欠三个月工资|所在工厂拖欠工人三个月工资, 老板失联。|replied
+0302|441900004|餐馆油烟直排|楼下餐馆油烟直接排到住宅区, 窗户无法打开。|handling
+0501|441900005|学位申请材料咨询|请问非户籍子女申请公办学位需要哪些材料?|dispatched
+0203|441900101|路口红绿灯时间过短|石碣大道与政府路交叉口行人绿灯只有 15 秒。|submitted
+0303|441900102|河涌发黑发臭|村旁河涌近期发黑发臭, 有死鱼。|submitted
+EOF_DEMO
+    rm -f "$VAR/demo-reply.json"
+}
+
+
 # The ban file nginx reads, rewritten from MariaDB (a restored database
 # brings its bans; the workers keep it current afterwards).
 sync_bans()
@@ -1009,6 +1097,9 @@ reopen)
     ;;
 status)
     status
+    ;;
+demo-appeals)
+    demo_appeals
     ;;
 banner)
     banner

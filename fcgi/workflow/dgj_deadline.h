@@ -54,13 +54,21 @@ dgj_date_t dgj_deadline_date(int64_t t);
 /* Unix time of 00:00:00 Beijing time on date. */
 int64_t dgj_deadline_midnight(dgj_date_t date);
 
-/* The due time of a stage that starts at start; amount >= 1. */
+/*
+ * The due time of a stage that starts at start: 23:59:59 of the amount-th
+ * working day after start's date, or start plus amount hours or amount
+ * x 24 hours.  An amount below 1 counts as 1; an unknown unit gives start
+ * itself (due at once, so the mistake shows).  The extension of a due
+ * time by N working days is dgj_deadline_due(cal, due, WORKING_DAYS, N).
+ */
 int64_t dgj_deadline_due(const dgj_calendar_t *cal, int64_t start,
     dgj_dl_unit_t unit, int amount);
 
 /*
- * When the warning starts for a stage from start to due: 80 % of the
- * working time (working-day unit) or of the elapsed time (other units).
+ * When the warning starts for a stage from start to due: the first second
+ * at which 80 % (rounded down to the second) of the working time
+ * (working-day unit) or of the elapsed time (other units) is used; due
+ * itself when due <= start.
  */
 int64_t dgj_deadline_warn_at(const dgj_calendar_t *cal, int64_t start,
     int64_t due, dgj_dl_unit_t unit);
@@ -69,7 +77,7 @@ int64_t dgj_deadline_warn_at(const dgj_calendar_t *cal, int64_t start,
 int64_t dgj_deadline_working_seconds(const dgj_calendar_t *cal, int64_t from,
     int64_t to);
 
-/* Green, yellow (now >= warn_at) or red (now > due). */
+/* Green, yellow (now >= warn_at, up to due included) or red (now > due). */
 dgj_dl_level_t dgj_deadline_level(int64_t warn_at, int64_t due, int64_t now);
 
 

@@ -32,6 +32,15 @@ const dgj_route_t  dgj_workflow_routes[] = {
     { DGJ_POST, "/api/v1/appeals/{no}/actions/{action}",  dgj_wf_action },
     { DGJ_GET,  "/api/v1/workflow/transitions",           dgj_wf_transitions_get },
 
+    /* reads: "mine" before {no}, which would match it */
+    { DGJ_GET,  "/api/v1/inbox",                          dgj_wf_inbox },
+    { DGJ_GET,  "/api/v1/appeals/mine",                   dgj_wf_mine },
+    { DGJ_GET,  "/api/v1/appeals/{no}",                   dgj_wf_detail },
+    { DGJ_POST, "/api/v1/appeals/track",                  dgj_wf_track },
+    { DGJ_POST, "/api/v1/appeals/track/rate",             dgj_wf_track_rate },
+    { DGJ_GET,  "/api/v1/disclosures",                    dgj_wf_disclosures },
+    { DGJ_GET,  "/api/v1/disclosures/{no}",               dgj_wf_disclosure },
+
     dgj_null_route
 };
 

@@ -234,5 +234,16 @@ dgj_rc_t dgj_wf_submit(dgj_req_t *r);
 dgj_rc_t dgj_wf_action(dgj_req_t *r);
 dgj_rc_t dgj_wf_transitions_get(dgj_req_t *r);
 
+/* dgj_workflow_query.c */
+dgj_rc_t dgj_wf_inbox(dgj_req_t *r);
+dgj_rc_t dgj_wf_detail(dgj_req_t *r);
+
+/* dgj_workflow_public.c */
+dgj_rc_t dgj_wf_track(dgj_req_t *r);
+dgj_rc_t dgj_wf_track_rate(dgj_req_t *r);
+dgj_rc_t dgj_wf_mine(dgj_req_t *r);
+dgj_rc_t dgj_wf_disclosures(dgj_req_t *r);
+dgj_rc_t dgj_wf_disclosure(dgj_req_t *r);
+
 
 #endif /* DGJ_WORKFLOW_H */

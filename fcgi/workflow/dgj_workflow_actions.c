@@ -1113,7 +1113,7 @@ dgj_wf_step_assist_reply(dgj_wf_ctx_t *c)
                               DGJ_STR(dgj_wf_time(c->r, c->now)),
                               DGJ_I64(task), DGJ_I64(c->a->id),
                               DGJ_I64((int64_t) c->id->dept_id)),
-                     NULL, &done);
+                     &done, NULL);
     if (rc != DGJ_OK) {
         return rc;
     }

@@ -140,7 +140,7 @@ dgj_wf_submit(dgj_req_t *r)
     char                 *caller;
     size_t                len;
     dgj_rc_t              rc;
-    const char           *key, *body, *ip;
+    const char           *key, *body;
     unsigned int          maclen;
     unsigned char         body_mac[32];
     dgj_identity_t        id;
@@ -187,8 +187,12 @@ dgj_wf_submit(dgj_req_t *r)
         snprintf(caller, 64, "u:%" PRIu64, id.user_id);
 
     } else {
-        ip = dgj_accounts_client_ip(r);
-        snprintf(caller, 64, "a:%.45s", ip);
+        /*
+         * One namespace for everyone signed out: a phone changes address
+         * between a lost reply and its retry.  A key is the client's
+         * random UUID, and replaying one needs the identical body.
+         */
+        snprintf(caller, 64, "anonymous");
     }
 
     rc = dgj_req_body(r, &body, &len);
@@ -555,7 +559,7 @@ dgj_wf_submit_store(dgj_req_t *r, const dgj_identity_t *id,
 {
     int                     y, m, d;
     char                    day[11];
-    int64_t                 now, due, warn;
+    int64_t                 now, due, warn, owner;
     uint64_t                seq, appeal_id;
     dgj_rc_t                rc;
     const char             *now_s;
@@ -565,6 +569,11 @@ dgj_wf_submit_store(dgj_req_t *r, const dgj_identity_t *id,
 
     now = dgj_clock_now(r->conf);
     now_s = dgj_wf_time(r, now);
+
+    /* the account that follows and rates it; staff typing a call are not */
+    owner = dgj_identity_has_role(id, "citizen")
+            || dgj_identity_has_role(id, "organisation")
+            ? (int64_t) id->user_id : 0;
 
     /* the tracking number's date is the Beijing date of submission */
     memcpy(day, now_s, 10);
@@ -625,8 +634,7 @@ dgj_wf_submit_store(dgj_req_t *r, const dgj_identity_t *id,
                  DGJ_I64(s->anonymous),
                  DGJ_I64(s->consent),
                  DGJ_STR(s->priority),
-                 id->user_id != 0 ? DGJ_I64((int64_t) id->user_id)
-                                  : DGJ_NULL,
+                 owner != 0 ? DGJ_I64(owner) : DGJ_NULL,
                  DGJ_STR(now_s),
                  DGJ_STR(dgj_wf_time(r, due)),
                  DGJ_STR(dgj_wf_time(r, warn)),

@@ -50,8 +50,9 @@ CREATE TABLE IF NOT EXISTS appeals (
     lead_department_id  INT UNSIGNED NULL,
     merged_into_id      BIGINT UNSIGNED NULL,
     submitter_user_id   BIGINT UNSIGNED NULL
-                        COMMENT 'the signed-in citizen or organisation, or
- the intake operator who typed a hotline call in',
+                        COMMENT 'the signed-in citizen or organisation that
+ follows and rates it; staff who type in a call are the submit event''s
+ actor instead',
     stage               VARCHAR(12) NOT NULL
                         COMMENT 'whose clock runs: intake, sign, handle,
  review, rating, rehandle, none',
@@ -268,7 +269,7 @@ CREATE TRIGGER tr_appeal_events_no_delete BEFORE DELETE ON appeal_events
 
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     caller          VARCHAR(48) NOT NULL
-                    COMMENT 'u:<user id> or a:<client address>',
+                    COMMENT 'u:<user id>, or anonymous',
     idem_key        VARCHAR(64) NOT NULL,
     request_mac     BINARY(32) NOT NULL
                     COMMENT 'SHA-256 of the request body: a reused key

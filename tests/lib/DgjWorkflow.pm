@@ -16,7 +16,7 @@ use DgjLogin qw(api);
 use DgjAuth qw(mint);
 
 our @EXPORT_OK = qw(submission submit staff_token dept_id appeal_row act
-                    act_raw version_of events_of walk_to);
+                    act_raw version_of events_of walk_to citizen_token);
 
 my %dept_cache;
 my $next_user = 900000 + int(rand 50000);
@@ -58,7 +58,7 @@ sub dept_id {
     $dept_cache{$code} //= (sql('admin',
         "SELECT id FROM departments WHERE code = '$code'"))[0][0];
 
-    return $dept_cache{$code};
+    return 0 + $dept_cache{$code};
 }
 
 
@@ -69,6 +69,17 @@ sub staff_token {
     return mint(user => $user // $next_user++, roles => $roles,
                 dept => defined $dept ? dept_id($dept) : 0, ttl => 3600,
                 level => 2);
+}
+
+
+# citizen_token() -> (token, user id) of a new citizen account row, as an
+# SMS sign-in would have made it
+sub citizen_token {
+    sql('admin', "INSERT INTO users (kind, display_name, created_at, updated_at)"
+                 . " VALUES ('citizen', '', NOW(), NOW())");
+    my ($id) = sql('admin', "SELECT MAX(id) FROM users WHERE kind = 'citizen'");
+
+    return (mint(user => $id->[0], roles => 'citizen', ttl => 3600), $id->[0]);
 }
 
 
@@ -134,7 +145,8 @@ sub act_raw {
 
 
 # walk_to(STATE, %opt) -> tracking number of a new appeal in STATE, driven
-# through the API by minted staff of the default department
+# through the API by minted staff of the default department; in list
+# context (tracking number, query code)
 sub walk_to {
     my ($state, %opt) = @_;
 
@@ -172,7 +184,7 @@ sub walk_to {
                 unless $r->{status} == 200;
         }
 
-        return $no if $s eq $state;
+        return wantarray ? ($no, $b->{query_code}) : $no if $s eq $state;
     }
 
     die "walk_to: cannot reach $state\n";
