@@ -169,7 +169,7 @@ build/bin/dgj-bench-submit: tests/bench/dgj_bench_submit.c build/config.mk
 # LOAD DATA files of a million generated appeals for the inbox rows
 build/bin/dgj-gen-appeals: tests/bench/gen_appeals.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $<
+	$(CC) $(CFLAGS_BASE) -o $@ $< -lcrypto
 
 run: all
 	sh conf/stack.sh start

@@ -7,7 +7,7 @@
  * sequence rows, written as LOAD DATA files (tab-separated, \N for NULL)
  * for tests/bench/run to load.  Built only for the benchmark.
  *
- *   dgj-gen-appeals REFDIR OUTDIR N NOW SEED
+ *   dgj-gen-appeals REFDIR OUTDIR N NOW SEED QUERY_KEY
  *
  * REFDIR holds the stack's own reference rows, so every id is real:
  * categories.tsv (id code name appeal_type default_department_id
@@ -29,6 +29,11 @@
  * The appeal row is what those events leave (state, stage, clocks, lead
  * department, counters, outcome, reply, rating, version).  Events are
  * numbered in time order across appeals, as live traffic numbers them.
+ *
+ * Every appeal gets a query code, stored as the workers store it (HMAC-
+ * SHA-256 under QUERY_KEY, var/secrets/query.key); codes.tsv keeps the
+ * number and code of about a thousand of them -- most from the last 30
+ * days, as citizens follow what is open -- for the status query row.
  */
 
 
@@ -39,6 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 
 #define DGJ_GEN_BEIJING     (8 * 3600)
@@ -141,7 +149,7 @@ typedef struct {
 } dgj_gen_appeal_t;
 
 
-static int dgj_gen_load(const char *dir);
+static int dgj_gen_load(const char *dir, const char *key);
 static void dgj_gen_weights(void);
 static void dgj_gen_appeal(dgj_gen_appeal_t *a, int64_t submitted,
     const char *tracking, int channel, uint32_t ext_no);
@@ -193,6 +201,8 @@ static const char  *dgj_gen_roles[] = {
     "anonymous", "citizen", "intake", "ops", "handler", "reviewer",
     "supervisor", "system"
 };
+
+static const char  dgj_gen_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 static const char  *dgj_gen_reasons[] = {
     "out_of_scope", "legal_procedure", "insufficient_info", "abusive",
@@ -285,6 +295,8 @@ static size_t            dgj_gen_cap;
 static FILE             *dgj_gen_f_appeals;
 static FILE             *dgj_gen_f_personal;
 static FILE             *dgj_gen_f_events;
+static FILE             *dgj_gen_f_codes;
+static char              dgj_gen_key[256];
 
 static uint64_t          dgj_gen_rng;
 static uint64_t          dgj_gen_states_n[12];
@@ -302,8 +314,9 @@ main(int argc, char **argv)
     uint32_t   counts[4096];
     long long  all;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s REFDIR OUTDIR N NOW SEED\n", argv[0]);
+    if (argc != 7) {
+        fprintf(stderr, "usage: %s REFDIR OUTDIR N NOW SEED QUERY_KEY\n",
+                argv[0]);
         return 2;
     }
 
@@ -319,7 +332,7 @@ main(int argc, char **argv)
 
     n = (uint32_t) all;
 
-    if (dgj_gen_load(argv[1]) != 0) {
+    if (dgj_gen_load(argv[1], argv[6]) != 0) {
         return 1;
     }
 
@@ -355,10 +368,12 @@ main(int argc, char **argv)
     dgj_gen_f_appeals = dgj_gen_open(argv[2], "appeals.tsv");
     dgj_gen_f_personal = dgj_gen_open(argv[2], "personal.tsv");
     dgj_gen_f_events = dgj_gen_open(argv[2], "events.tsv");
+    dgj_gen_f_codes = dgj_gen_open(argv[2], "codes.tsv");
     days = dgj_gen_open(argv[2], "days.tsv");
 
     if (dgj_gen_f_appeals == NULL || dgj_gen_f_personal == NULL
-        || dgj_gen_f_events == NULL || days == NULL)
+        || dgj_gen_f_events == NULL || dgj_gen_f_codes == NULL
+        || days == NULL)
     {
         return 1;
     }
@@ -418,7 +433,7 @@ main(int argc, char **argv)
 
     if (fclose(days) != 0 || fclose(dgj_gen_f_appeals) != 0
         || fclose(dgj_gen_f_personal) != 0
-        || fclose(dgj_gen_f_events) != 0)
+        || fclose(dgj_gen_f_events) != 0 || fclose(dgj_gen_f_codes) != 0)
     {
         fprintf(stderr, "dgj-gen-appeals: write failed: %s\n",
                 strerror(errno));
@@ -442,7 +457,7 @@ main(int argc, char **argv)
 
 
 static int
-dgj_gen_load(const char *dir)
+dgj_gen_load(const char *dir, const char *key)
 {
     int               n;
     char              path[4096], line[1024], kind[32], code[64];
@@ -450,6 +465,15 @@ dgj_gen_load(const char *dir)
     unsigned          did, dept;
     dgj_gen_cat_t    *c;
     dgj_gen_dist_t   *d;
+
+    f = fopen(key, "r");
+    if (f == NULL || fgets(dgj_gen_key, sizeof(dgj_gen_key), f) == NULL) {
+        fprintf(stderr, "dgj-gen-appeals: %s: %s\n", key, strerror(errno));
+        return -1;
+    }
+
+    fclose(f);
+    dgj_gen_key[strcspn(dgj_gen_key, "\n")] = '\0';
 
     snprintf(path, sizeof(path), "%s/categories.tsv", dir);
     f = fopen(path, "r");
@@ -1111,15 +1135,27 @@ static void
 dgj_gen_write_appeal(const dgj_gen_appeal_t *a, const char *tracking,
     int channel, uint32_t ext_no, int64_t submitted)
 {
-    int       i, n;
-    char      t1[32], t2[32], t3[32], t4[32], t5[32], t6[32], t7[32];
-    char      t8[32], t9[32], ext[24], lat[48];
-    FILE     *f = dgj_gen_f_appeals;
-    unsigned  mac[8];
+    int            i, n;
+    char           t1[32], t2[32], t3[32], t4[32], t5[32], t6[32], t7[32];
+    char           t8[32], t9[32], ext[24], lat[48], code[7], hex[65];
+    FILE          *f = dgj_gen_f_appeals;
+    unsigned int   len;
+    unsigned char  mac[32];
 
-    /* an HMAC no code matches: these appeals are never queried by code */
-    for (i = 0; i < 8; i++) {
-        mac[i] = (unsigned) (dgj_gen_u() * 4294967296.0);
+    /* a code as the worker makes one, stored as its HMAC */
+    for (i = 0; i < 6; i++) {
+        code[i] = dgj_gen_alphabet[dgj_gen_n(sizeof(dgj_gen_alphabet) - 1)];
+    }
+
+    code[6] = '\0';
+    len = sizeof(mac);
+    HMAC(EVP_sha256(), dgj_gen_key, (int) strlen(dgj_gen_key),
+         (const unsigned char *) code, 6, mac, &len);
+
+    if (dgj_gen_u() < (a->now - submitted < 30 * DGJ_GEN_DAY ? 0.017
+                                                             : 0.0003))
+    {
+        fprintf(dgj_gen_f_codes, "%s\t%s\n", tracking, code);
     }
 
     if (channel == 3) {
@@ -1142,10 +1178,15 @@ dgj_gen_write_appeal(const dgj_gen_appeal_t *a, const char *tracking,
 
     /* id tracking_no @mac channel external_id category_id appeal_type
      * district_id address latitude longitude title */
-    fprintf(f, "%u\t%s\t%08x%08x%08x%08x%08x%08x%08x%08x\t%s\t%s\t%u\t%s\t%u"
-            "\t%s%s%u号\t%s\t%s%s%s\t",
-            a->id, tracking, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
-            mac[6], mac[7], dgj_gen_channels[channel], ext, a->cat->id,
+    for (i = 0; i < 32; i++) {
+        hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 0x0f];
+    }
+
+    hex[64] = '\0';
+
+    fprintf(f, "%u\t%s\t%s\t%s\t%s\t%u\t%s\t%u\t%s%s%u号\t%s\t%s%s%s\t",
+            a->id, tracking, hex, dgj_gen_channels[channel], ext, a->cat->id,
             a->cat->type, a->dist->id, a->dist->municipal ? "" : a->dist->name,
             dgj_gen_roads[dgj_gen_n(16)], 1 + dgj_gen_n(388), lat,
             dgj_gen_u() < 0.3 && !a->dist->municipal ? a->dist->name : "",
