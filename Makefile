@@ -64,7 +64,8 @@ DB_TEST_BINS = $(patsubst tests/db/%.c,build/tests/db/%,$(DB_TEST_SRCS))
 .SECONDARY: $(patsubst tests/%.c,$(OBJDIR)/tests/%.o,$(UNIT_SRCS) \
                                                      $(DB_TEST_SRCS))
 
-BENCH_BINS = build/bin/dgj-bench-hello
+BENCH_BINS = build/bin/dgj-bench-hello build/bin/dgj-bench-submit \
+             build/bin/dgj-gen-appeals
 
 MODULE_SRCS = $(wildcard modules/ngx_http_dgj_module/*)
 MODULE_SO = build/modules/ngx_http_dgj_module.so
@@ -166,6 +167,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 build/bin/dgj-bench-hello: tests/bench/dgj_bench_hello.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< -lfcgi
+
+# the submission row's baseline: the same transaction straight on MariaDB
+build/bin/dgj-bench-submit: tests/bench/dgj_bench_submit.c build/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(DEPS_CFLAGS) -pthread -o $@ $< -lmariadb \
+	    -lcrypto
+
+# LOAD DATA files of a million generated appeals for the inbox rows
+build/bin/dgj-gen-appeals: tests/bench/gen_appeals.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< -lcrypto
 
 run: all
 	sh conf/stack.sh start
