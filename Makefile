@@ -52,6 +52,8 @@ FCGI_LIB_OBJS = $(filter-out $(OBJDIR)/fcgi/core/dgj_main.o,$(FCGI_OBJS))
 FCGI_INCS = $(patsubst %/,-I%,$(FCGI_DIRS)) -I$(SHARED_DIR)
 
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+# testhelp.h and the shared fixtures (test_cal2026.h) of the C tests
+TEST_HDRS = $(wildcard tests/unit/*.h)
 UNIT_BINS = $(patsubst tests/unit/%.c,build/tests/unit/%,$(UNIT_SRCS))
 
 # C tests against the test stack's MariaDB (run by tests/run after start)
@@ -120,7 +122,7 @@ build/tests/unit/%: $(OBJDIR)/tests/unit/%.o $(FCGI_LIB_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_SAN) -o $@ $< $(FCGI_LIB_OBJS) $(DEPS_LIBS)
 
-$(OBJDIR)/tests/unit/%.o: tests/unit/%.c tests/unit/testhelp.h $(FCGI_HDRS)
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.c $(TEST_HDRS) $(FCGI_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(FCGI_INCS) -Itests/unit $(DEPS_CFLAGS) -c -o $@ $<
 
@@ -129,7 +131,7 @@ build/tests/db/%: $(OBJDIR)/tests/db/%.o $(FCGI_LIB_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_SAN) -o $@ $< $(FCGI_LIB_OBJS) $(DEPS_LIBS)
 
-$(OBJDIR)/tests/db/%.o: tests/db/%.c tests/unit/testhelp.h $(FCGI_HDRS)
+$(OBJDIR)/tests/db/%.o: tests/db/%.c $(TEST_HDRS) $(FCGI_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(FCGI_INCS) -Itests/unit $(DEPS_CFLAGS) -c -o $@ $<
 
@@ -167,6 +169,7 @@ build/bin/dgj-bench-hello: tests/bench/dgj_bench_hello.c
 
 run: all
 	sh conf/stack.sh start
+	sh conf/stack.sh demo-appeals
 	@sh conf/stack.sh banner
 
 stop:

@@ -8,10 +8,11 @@
 #   sh conf/stack.sh rotate-keys
 #   sh conf/stack.sh start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx
 #   sh conf/stack.sh backup | restore FILE | render | migrate | env
+#   sh conf/stack.sh sweep | start-sweeper | stop-sweeper
 #
 # Environment: DGJ_VAR (default <root>/var), DGJ_PORT (default $PORT or 8080),
 # DGJ_DB_PORT (default 3307), DGJ_FCGI_WORKERS, DGJ_NGINX_WORKERS,
-# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL; the audit log's DGJ_AUDIT_ALG
+# DGJ_NGINX_LOG_LEVEL, DGJ_DB_BUFFER_POOL, DGJ_SWEEP_INTERVAL; the audit log's DGJ_AUDIT_ALG
 # (sha256 or sm3, at first start), DGJ_AUDIT_EPOCH_LEN (seconds, 3600),
 # DGJ_AUDIT_KEEP_DAYS (184 at least), DGJ_AUDIT_SHIP_TO (HOST:PORT: a
 # syslog-over-TCP copy off the host, docs/audit.md).
@@ -52,6 +53,9 @@ fi
 # tests only: a file holding a clock offset in seconds (dgj_clock.h)
 CLOCK_FILE=${DGJ_CLOCK_FILE:-}
 DB_BUFFER_POOL=${DGJ_DB_BUFFER_POOL:-256M}
+# seconds between two runs of the time-driven workflow actions (dgj-fcgi
+# -W); 0: no loop here (cron runs them, docs/operations.md)
+SWEEP_INTERVAL=${DGJ_SWEEP_INTERVAL:-60}
 AUDIT_ALG=${DGJ_AUDIT_ALG:-sha256}
 AUDIT_EPOCH_LEN=${DGJ_AUDIT_EPOCH_LEN:-3600}
 AUDIT_KEEP_DAYS=${DGJ_AUDIT_KEEP_DAYS:-184}
@@ -111,7 +115,7 @@ ensure_dirs()
     mkdir -p "$CONF" "$CONF/nginx.d" "$VAR/run" "$VAR/log" "$VAR/nginx" \
              "$VAR/run/db" "$VAR/run/fcgi" "$VAR/log/db" "$VAR/log/fcgi" \
              "$VAR/log/nginx" "$VAR/mariadb" "$SECRETS" "$VAR/backup" \
-             "$VAR/run/ctl" "$VAR/state" "$VAR/log/audit"
+             "$VAR/run/ctl" "$VAR/state" "$VAR/files" "$VAR/log/audit"
     chmod 0700 "$SECRETS" "$VAR/backup"
     chmod 0750 "$VAR/run/ctl"
 
@@ -127,7 +131,9 @@ ensure_dirs()
     chown "$DB_USER" "$VAR/mariadb" "$VAR/run/db" "$VAR/log/db"
     chmod 0750 "$VAR/mariadb"
     chown "$WEB_USER" "$VAR/nginx" "$VAR/run/fcgi" "$VAR/log/fcgi" \
-          "$VAR/state"
+          "$VAR/state" "$VAR/files"
+    # attachments: personal data, the workers' alone
+    chmod 0700 "$VAR/files"
 
     # the audit log: the nginx workers rotate it; nobody else reads it
     # but root (the ingester, the auditor's tools)
@@ -369,9 +375,10 @@ render()
     make_secret db-ro.pw
     make_secret sms.key
     make_secret wechat.secret
+    make_secret query.key
     # read by the workers after they drop privileges
     chown "$WEB_USER" "$SECRETS/db-app.pw" "$SECRETS/sms.key" \
-                      "$SECRETS/wechat.secret"
+                      "$SECRETS/wechat.secret" "$SECRETS/query.key"
     make_tls
     make_token_keys
     make_audit_keys
@@ -729,6 +736,94 @@ demo_accounts()
 }
 
 
+# demo_appeals: on an empty database, a dozen appeals driven through the
+# real API by the demo staff (tokens minted with their ids and departments),
+# so the portal, the inbox and the disclosure list have something to show.
+# `make run` only: the tests start from an empty workflow.
+demo_appeals()
+{
+    n=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+            -e "SELECT COUNT(*) FROM appeals") || return 0
+    [ "$n" = 0 ] || return 0
+
+    say "submitting demo appeals through the API"
+
+    tok()
+    {
+        role=$2
+        set -- $(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                    -e "SELECT id, department_id FROM users WHERE username = '$1'")
+        [ -n "${1:-}" ] || return 1
+        "$ROOT/build/bin/dgj-token" mint --keys "$SECRETS/token.keys" \
+            --user "$1" --roles "$role" --dept "$2" --level 2 --ttl 600 \
+            --session "$("$ROOT/build/bin/dgj-token" session)"
+    }
+
+    intake=$(tok demo.intake intake) || return 0
+    reviewer=$(tok demo.reviewer reviewer) || return 0
+
+    post()
+    {
+        curl -s -o "$VAR/demo-reply.json" -w '%{http_code}' \
+            -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+            --data-binary "$3" "http://127.0.0.1:$PORT$2"
+    }
+
+    field()
+    {
+        sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$VAR/demo-reply.json"
+    }
+
+    act()
+    {
+        v=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                -e "SELECT version FROM appeals WHERE tracking_no = '$2'")
+        body=$(printf '{"version":%s%s}' "$v" "${4:+,$4}")
+        code=$(post "$1" "/api/v1/appeals/$2/actions/$3" "$body")
+        [ "$code" = 200 ] || say "demo: $3 on $2 answered $code"
+    }
+
+    # category, town, title, content, how far it goes
+    while IFS='|' read -r cat town title content goal; do
+        [ -n "$cat" ] || continue
+        body=$(printf '{"channel":"portal","category_code":"%s","district_code":"%s","title":"%s","content":"%s","name":"演示用户","phone":"13900000000","publish_consent":true}' \
+                      "$cat" "$town" "$title" "$content")
+        code=$(post "$intake" /api/v1/appeals "$body")
+        [ "$code" = 201 ] || { say "demo: submission answered $code"; continue; }
+        no=$(field tracking_no)
+        dept=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                   -e "SELECT c.default_department_id FROM categories c WHERE c.code = '$cat'")
+        handler_user=$(mariadb --defaults-file="$ADMIN_CNF" -N -B dgj \
+                   -e "SELECT id FROM users WHERE username = 'demo.handler'")
+        handler=$("$ROOT/build/bin/dgj-token" mint --keys "$SECRETS/token.keys" \
+                      --user "$handler_user" --roles handler --dept "$dept" \
+                      --level 2 --ttl 600 \
+                      --session "$("$ROOT/build/bin/dgj-token" session)")
+
+        case $goal in submitted) continue ;; esac
+        act "$intake" "$no" dispatch
+        case $goal in dispatched) continue ;; esac
+        act "$handler" "$no" sign
+        case $goal in handling) continue ;; esac
+        act "$handler" "$no" reply '"reply":"经现场核查, 已责令整改并将持续跟踪。","outcome":"resolved"'
+        case $goal in replied) continue ;; esac
+        act "$reviewer" "$no" approve
+        case $goal in awaiting) continue ;; esac
+        act "$reviewer" "$no" publish "\"publish\":true,\"public_title\":\"$title\",\"public_content\":\"$content\""
+    done <<'EOF_DEMO'
+0301|441900101|夜间施工噪声扰民|小区旁工地每天夜里十一点后仍在施工, 影响居民休息。|published
+0201|441900003|公交 K2 线晚高峰班次太少|K2 路晚高峰等车超过 30 分钟, 建议增加班次。|published
+0101|441900102|物业不按时清运垃圾|小区垃圾站三天未清运, 气味很大。|awaiting
+0401|441900103|工厂拖欠三个月工资|所在工厂拖欠工人三个月工资, 老板失联。|replied
+0302|441900004|餐馆油烟直排|楼下餐馆油烟直接排到住宅区, 窗户无法打开。|handling
+0501|441900005|学位申请材料咨询|请问非户籍子女申请公办学位需要哪些材料?|dispatched
+0203|441900101|路口红绿灯时间过短|石碣大道与政府路交叉口行人绿灯只有 15 秒。|submitted
+0303|441900102|河涌发黑发臭|村旁河涌近期发黑发臭, 有死鱼。|submitted
+EOF_DEMO
+    rm -f "$VAR/demo-reply.json"
+}
+
+
 # The ban file nginx reads, rewritten from MariaDB (a restored database
 # brings its bans; the workers keep it current afterwards).
 sync_bans()
@@ -736,6 +831,57 @@ sync_bans()
     TZ=Asia/Shanghai "$FCGI" -c "$CONF/fcgi-main.conf" -B \
       || die "could not write the ban file from MariaDB"
     chown "$WEB_USER" "$VAR/state/bans.list"
+}
+
+
+# Time-driven workflow actions (auto-close after the rating window): one
+# run of `dgj-fcgi -W`, as the web user.  Safe beside another run (cron,
+# another host).
+sweep()
+{
+    choose_users
+
+    if [ "$(id -u)" = 0 ] && [ "$WEB_USER" != "$(id -un)" ]; then
+        TZ=Asia/Shanghai runuser -u "$WEB_USER" -- \
+            "$FCGI" -c "$CONF/fcgi-main.conf" -W
+    else
+        TZ=Asia/Shanghai "$FCGI" -c "$CONF/fcgi-main.conf" -W
+    fi
+}
+
+
+# The loop `stack start` leaves running: a run every SWEEP_INTERVAL
+# seconds; TERM ends it at once, between two runs or after the current.
+sweep_loop()
+{
+    nap=
+    trap 'kill "${nap:-}" 2>/dev/null; exit 0' TERM INT
+
+    while :; do
+        sweep || say "sweep failed (see $VAR/log/fcgi/main.log)"
+        sleep "$SWEEP_INTERVAL" &
+        nap=$!
+        wait "$nap" || true
+    done
+}
+
+
+start_sweeper()
+{
+    [ "$SWEEP_INTERVAL" -gt 0 ] || return 0
+
+    pidf=$VAR/run/sweeper.pid
+    pid_alive "$pidf" && return 0
+
+    say "starting the workflow sweeper (every $SWEEP_INTERVAL s)"
+    nohup sh "$0" sweep-loop >> "$VAR/log/fcgi/sweeper.out" 2>&1 < /dev/null &
+    echo $! > "$pidf"
+}
+
+
+stop_sweeper()
+{
+    stop_pidfile "workflow sweeper" "$VAR/run/sweeper.pid" TERM 20
 }
 
 
@@ -1007,13 +1153,17 @@ upgrade_fcgi()
 
 
 # Online backup: one consistent InnoDB snapshot of the dgj database (no
-# lock on running transactions), gzipped, with its SHA-256 beside it.
+# lock on running transactions), gzipped, then the attachment files
+# (var/files, a tar beside it), each with its SHA-256.  The files are
+# written before their rows commit and never change, so a tar taken after
+# the snapshot holds every file the snapshot names.
 backup()
 {
     db_ping || die "MariaDB is not running"
 
     stamp=$(date +%Y%m%dT%H%M%S)
     f=$VAR/backup/dgj-$stamp.sql.gz
+    t=$VAR/backup/dgj-$stamp.files.tar
 
     (
         umask 077
@@ -1024,7 +1174,17 @@ backup()
 
     mv "$f.tmp" "$f"
     (cd "$VAR/backup" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256")
+
+    # images and PDFs are compressed already: a plain tar
+    (
+        umask 077
+        tar -C "$VAR/files" --exclude=./tmp -cf "$t.tmp" .
+    ) || { rm -f "$t.tmp"; die "tar of $VAR/files failed"; }
+
+    mv "$t.tmp" "$t"
+    (cd "$VAR/backup" && sha256sum "$(basename "$t")" > "$(basename "$t").sha256")
     say "backup written: $f ($(wc -c < "$f") bytes)"
+    say "attachments:    $t ($(wc -c < "$t") bytes)"
 }
 
 
@@ -1044,11 +1204,32 @@ restore()
 
     gzip -t "$f" || die "$f is not a complete gzip file; nothing restored"
 
+    # the attachments taken with it, checked before anything changes
+    t=${f%.sql.gz}.files.tar
+    if [ -f "$t" ]; then
+        [ -f "$t.sha256" ] || die "no checksum file $t.sha256; nothing restored"
+        (cd "$(dirname "$t")" && sha256sum -c --quiet "$(basename "$t").sha256") \
+            || die "checksum mismatch: $t is damaged; nothing restored"
+    else
+        say "no attachment archive $t: $VAR/files is left as it is"
+        t=
+    fi
+
     db_ping || die "MariaDB is not running"
 
     say "restoring $f into database dgj"
     gunzip -c "$f" | mariadb --defaults-file="$ADMIN_CNF" \
         || die "restore failed part-way: restore again or from another backup"
+
+    # content-addressed: a name always holds the same bytes, so extracting
+    # puts back missing or damaged files and removes none
+    if [ -n "$t" ]; then
+        say "restoring the attachments of $t into $VAR/files"
+        tar -C "$VAR/files" --no-same-owner -xf "$t" \
+            || die "restoring the attachments failed: restore again"
+        chown -R "$WEB_USER" "$VAR/files"
+        chmod -R go-rwx "$VAR/files"
+    fi
 
     bootstrap_db
     migrate
@@ -1082,6 +1263,12 @@ status()
             rc=3
         fi
     done
+
+    if pid_alive "$VAR/run/sweeper.pid"; then
+        say "workflow sweeper running (pid $(cat "$VAR/run/sweeper.pid"))"
+    elif [ "$SWEEP_INTERVAL" -gt 0 ]; then
+        say "workflow sweeper stopped"
+    fi
 
     return $rc
 }
@@ -1160,9 +1347,11 @@ start)
     start_peers
     start_fcgi
     start_nginx
+    start_sweeper
     start_audit
     ;;
 stop)
+    stop_sweeper
     stop_nginx
     stop_audit
     stop_fcgi
@@ -1195,6 +1384,9 @@ reopen)
 status)
     status
     ;;
+demo-appeals)
+    demo_appeals
+    ;;
 banner)
     banner
     ;;
@@ -1211,6 +1403,18 @@ restore)
     ;;
 migrate)
     migrate
+    ;;
+sweep)
+    sweep
+    ;;
+sweep-loop)
+    sweep_loop
+    ;;
+start-sweeper)
+    start_sweeper
+    ;;
+stop-sweeper)
+    stop_sweeper
     ;;
 audit-retention)
     render
@@ -1254,7 +1458,7 @@ stop-nginx)
     stop_nginx
     ;;
 *)
-    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|audit-retention|start-audit|stop-audit|env|backup|restore FILE" >&2
+    echo "usage: sh conf/stack.sh start|stop|restart|reload|upgrade|rotate-keys|reopen|status|banner|start-db|stop-db|start-fcgi|stop-fcgi|start-nginx|stop-nginx|start-peers|stop-peers|totp USER|render|migrate|env|backup|restore FILE|audit-retention|start-audit|stop-audit|sweep|start-sweeper|stop-sweeper" >&2
     exit 2
     ;;
 esac

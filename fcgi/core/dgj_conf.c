@@ -115,6 +115,10 @@ static const dgj_conf_key_t  dgj_conf_keys[] = {
       1, 100, 0 },
     { "clock_file", DGJ_CONF_STR, dgj_conf_off(clock_file),
       dgj_conf_sz(clock_file), 0, 0, 0 },
+    { "query_key_file", DGJ_CONF_STR, dgj_conf_off(query_key_file),
+      dgj_conf_sz(query_key_file), 0, 0, 0 },
+    { "files_dir", DGJ_CONF_STR, dgj_conf_off(files_dir),
+      dgj_conf_sz(files_dir), 0, 0, 0 },
 
     { "audit_verify_key", DGJ_CONF_STR, dgj_conf_off(audit_verify_key),
       dgj_conf_sz(audit_verify_key), 0, 0, 0 },

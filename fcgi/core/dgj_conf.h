@@ -43,6 +43,10 @@
  *
  *   clock_file        tests only: a file holding a seconds offset added to
  *                     the wall clock, re-read on each request
+ *
+ * Workflow (issue 4):
+ *   query_key_file    the key query codes are stored under (HMAC)
+ *   files_dir         where attachment bytes live (var/files)
  */
 
 
@@ -91,6 +95,8 @@ struct dgj_conf_s {
     unsigned      argon2_m_kib;
     unsigned      argon2_t;
     char          clock_file[DGJ_CONF_PATH];
+    char          query_key_file[DGJ_CONF_PATH];
+    char          files_dir[DGJ_CONF_PATH];
 
     char          audit_verify_key[DGJ_CONF_PATH];
     char          audit_checkpoint_pub[DGJ_CONF_PATH];

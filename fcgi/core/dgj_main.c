@@ -3,7 +3,8 @@
  * Copyright (C) Daguanjia
  *
  * dgj_main.c: the dgj-fcgi command line: -c CONFIG runs the pool, -t
- * tests the configuration, -v prints the version.
+ * tests the configuration, -v prints the version; -D, -B and -W are
+ * one-shot jobs on the pool's database.
  */
 
 
@@ -13,6 +14,7 @@
 #include "dgj_conf.h"
 #include "dgj_log.h"
 #include "dgj_supervisor.h"
+#include "dgj_workflow.h"
 
 #include <unistd.h>
 
@@ -23,7 +25,7 @@ static void dgj_main_usage(FILE *f);
 int
 main(int argc, char **argv)
 {
-    int          c, test, rc, bans;
+    int          c, test, rc, bans, sweep;
     char         err[1024];
     const char  *path, *demo;
     dgj_conf_t  *conf;
@@ -32,8 +34,9 @@ main(int argc, char **argv)
     demo = NULL;
     test = 0;
     bans = 0;
+    sweep = 0;
 
-    while ((c = getopt(argc, argv, "c:D:Btvh")) != -1) {
+    while ((c = getopt(argc, argv, "c:D:BWtvh")) != -1) {
         switch (c) {
 
         case 'c':
@@ -50,6 +53,10 @@ main(int argc, char **argv)
 
         case 'B':
             bans = 1;
+            break;
+
+        case 'W':
+            sweep = 1;
             break;
 
         case 'v':
@@ -91,7 +98,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (demo != NULL || bans) {
+    if (demo != NULL || bans || sweep) {
         /* the pool's log, not the terminal of `make run` */
         dgj_log_set_level(conf->log_level);
         if (strcmp(conf->log_file, "stderr") != 0
@@ -102,6 +109,9 @@ main(int argc, char **argv)
 
         if (bans) {
             rc = (dgj_bans_sync(conf) == 0) ? 0 : 1;
+
+        } else if (sweep) {
+            rc = (dgj_wf_sweep(conf) == 0) ? 0 : 1;
 
         } else {
             rc = (dgj_accounts_demo(conf, demo) == 0) ? 0 : 1;
@@ -121,7 +131,7 @@ main(int argc, char **argv)
 static void
 dgj_main_usage(FILE *f)
 {
-    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t | -D FILE | -B]\n"
+    fprintf(f, "usage: dgj-fcgi -c CONFIG [-t | -D FILE | -B | -W]\n"
                "       dgj-fcgi -v\n"
                "  -c CONFIG  run the pool described by CONFIG\n"
                "  -t         test the configuration and exit\n"
@@ -129,5 +139,8 @@ dgj_main_usage(FILE *f)
                "             credentials to FILE and exit\n"
                "  -B         write the bans in force (MariaDB) to ban_file "
                "and exit\n"
+               "  -W         run the time-driven workflow actions once "
+               "(auto-close\n"
+               "             after the rating window) and exit\n"
                "  -v         print the version and exit\n");
 }

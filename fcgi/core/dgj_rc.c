@@ -32,7 +32,8 @@ static const dgj_rc_entry_t  dgj_rc_table[DGJ_RC_MAX] = {
     { 500, "internal",           "internal error" },
     { 401, "unauthenticated",    "authentication required" },
     { 429, "too_many_requests",  "too many requests, retry later" },
-    { 502, "peer_failed",        "an outside service failed, retry later" }
+    { 502, "peer_failed",        "an outside service failed, retry later" },
+    { 415, "unsupported_media_type", "this kind of file is not accepted" }
 };
 
 
@@ -83,6 +84,7 @@ dgj_rc_reason(int status)
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default:  return "Unknown";

@@ -26,6 +26,7 @@ typedef enum {
     DGJ_ERR_UNAUTH,       /* 401 unauthenticated: no or bad credentials */
     DGJ_ERR_RATE,         /* 429 too_many_requests: slow down, retry later */
     DGJ_ERR_PEER,         /* 502 peer_failed: SMS, WeChat... did not answer */
+    DGJ_ERR_MEDIA,        /* 415 unsupported_media_type: file refused */
     DGJ_RC_MAX
 } dgj_rc_t;
 

@@ -13,7 +13,12 @@
 #include "dgj_log.h"
 
 
-#define DGJ_REQ_HEAD_LEN  2048
+/*
+ * the reply's header block; under nginx's fastcgi_buffer_size (one page,
+ * 4 KiB) minus the record framing: an attachment's Content-Disposition
+ * carries a 200-character file name twice (about 2.6 KiB at most)
+ */
+#define DGJ_REQ_HEAD_LEN  3584
 
 
 static dgj_rc_t dgj_req_args_parse(dgj_req_t *r);

@@ -14,6 +14,8 @@
 #include "dgj_audit.h"
 #include "dgj_bans.h"
 #include "dgj_reference.h"
+#include "dgj_workflow.h"
+#include "dgj_workflow_deadline.h"
 
 
 typedef struct {
@@ -32,6 +34,8 @@ static const dgj_routes_entry_t  dgj_routes_registry[] = {
     { "accounts", dgj_accounts_routes },
     { "security", dgj_bans_routes },
     { "audit", dgj_audit_routes },
+    { "workflow", dgj_workflow_routes },
+    { "deadline_rules", dgj_deadline_rules_routes },
 
     { NULL, NULL }
 };

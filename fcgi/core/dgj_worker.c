@@ -25,6 +25,7 @@
 #include "dgj_routes.h"
 #include "dgj_worker.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -69,6 +70,14 @@ dgj_worker_run(const dgj_conf_t *conf, int listen_fd, pid_t parent)
         dgj_log(DGJ_LOG_ERROR, "worker", "routes: %s", msg);
         return 1;
     }
+
+    /*
+     * A fixed threshold: the buffers of a large request (an attachment,
+     * up to 5 MiB in and out) are mapped and given back to the kernel
+     * when the request ends; glibc's sliding threshold would otherwise
+     * keep them in the heap and the worker's resident size would stay up.
+     */
+    (void) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 
     if (dgj_fcgi_init() != 0) {
         dgj_log(DGJ_LOG_ERROR, "worker", "FastCGI library init failed");

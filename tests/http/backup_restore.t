@@ -1,15 +1,20 @@
 #!/usr/bin/perl
 
 # backup_restore.t: `make backup` takes an online backup while the API keeps
-# answering, and `make restore` brings the data back; a damaged backup is
-# refused and changes nothing.
+# answering, and `make restore` brings the data back, attachment files
+# (var/files) included; a damaged backup is refused and changes nothing.
 
 use strict;
 use warnings;
 use utf8;
 
 use Test::More;
-use DgjTest qw(get_json sql stack);
+use Digest::SHA qw(sha256_hex);
+use DgjTest qw(get_json request_json sql stack spread_sources);
+
+# the submission and the code upload: not from the address other suites use
+spread_sources();
+use DgjWorkflow qw(submit staff_token);
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
@@ -30,6 +35,27 @@ my ($first) = sql('ro', 'SELECT code, name FROM districts'
 my ($code, $name) = @$first;
 is(district_name($code), $name, 'bak-1.0: the API shows the stored town name');
 
+# an attachment, whose bytes live in var/files, not in the database
+my (undef, $sub) = submit();
+my $no = $sub->{tracking_no};
+my $pdf = "%PDF-1.4\n" . join('', map { chr($_ % 251) } 1 .. 4000) . "\n";
+my $intake = staff_token('intake');
+my ($up, $att) = request_json('POST', "/api/v1/appeals/$no/attachments", $pdf,
+                              { 'X-Query-Code' => $sub->{query_code},
+                                'X-File-Name' => 'backup.pdf' });
+is($up->{status}, 201, 'bak-1.0b: an attachment is uploaded');
+my $hex = sha256_hex($pdf);
+my $stored = "$ENV{DGJ_VAR}/files/" . substr($hex, 0, 2) . '/'
+             . substr($hex, 2, 2) . "/$hex";
+
+sub attachment {
+    my ($res) = request_json('GET', "/api/v1/appeals/$no/attachments/"
+                             . ($att->{id} // 0), undef,
+                             { Authorization => "Bearer $intake" });
+
+    return $res;
+}
+
 my %before = map { $_ => 1 } glob("$dir/*.sql.gz");
 ok(stack('backup'), 'bak-1.1: the backup command succeeds');
 my @new = grep { !$before{$_} } glob("$dir/*.sql.gz");
@@ -38,6 +64,11 @@ my $file = $new[0];
 ok(-f "$file.sha256", 'bak-1.3: the backup has a checksum beside it');
 is(sprintf('%04o', (stat $file)[2] & 07777), '0600',
    'bak-1.4: the backup is readable by its owner only');
+(my $tar = $file) =~ s/\.sql\.gz$/.files.tar/;
+ok(-f $tar && -f "$tar.sha256",
+   'bak-1.4b: the attachment files are archived beside it, with a checksum');
+is(sprintf('%04o', (stat $tar)[2] & 07777), '0600',
+   'bak-1.4c: ... readable by its owner only');
 
 my ($res) = get_json('/api/v1/health');
 is($res->{status}, 200, 'bak-1.5: the service stayed up through the backup');
@@ -64,9 +95,51 @@ is(district_name($code), '误改的名字',
    'bak-3.2: the refused restore changed nothing');
 unlink($bad, "$bad.sha256");
 
+# the loss the archive is for: a file gone from var/files
+unlink($stored) or die "$stored: $!";
+is(attachment()->{status}, 500, 'bak-3.3: an attachment whose file is lost'
+                                . ' cannot be served');
+
+# a sound database dump beside a damaged archive of the files, each with
+# the checksum of what it holds now
+sub copy_with_sum {
+    my ($from, $to) = @_;
+
+    open(my $in, '<:raw', $from) or die "$from: $!";
+    local $/;
+    my $bytes = <$in>;
+
+    open(my $out, '>:raw', $to) or die "$to: $!";
+    print $out $bytes;
+    close($out);
+
+    open(my $sum, '>', "$to.sha256") or die "$to.sha256: $!";
+    print $sum sha256_hex($bytes), '  ', (split m{/}, $to)[-1], "\n";
+}
+
+my $half = "$dir/halfbad.sql.gz";
+copy_with_sum($file, $half);
+copy_with_sum($tar, "$dir/halfbad.files.tar");
+# the archive damaged after its checksum was taken
+{
+    open(my $t, '+<:raw', "$dir/halfbad.files.tar") or die $!;
+    seek($t, 600, 0);
+    print $t 'damage';
+}
+ok(!stack('restore', $half), 'bak-3.4: a backup whose file archive is'
+                             . ' damaged is refused');
+is(district_name($code), '误改的名字',
+   'bak-3.5: ... before the database is touched');
+unlink($half, "$half.sha256", "$dir/halfbad.files.tar",
+       "$dir/halfbad.files.tar.sha256");
+
 ok(stack('restore', $file), 'bak-4.1: restoring the good backup succeeds');
 is(district_name($code), $name, 'bak-4.2: the original name is back');
 my ($n) = sql('ro', 'SELECT COUNT(*) FROM schema_migrations');
 cmp_ok($n->[0], '>', 0, 'bak-4.3: the migration record came back too');
+ok(-f $stored, 'bak-4.4: the lost attachment file is back');
+my $back = attachment();
+is($back->{status}, 200, 'bak-4.5: ... and is served');
+ok($back->{content} eq $pdf, 'bak-4.6: ... byte for byte');
 
 done_testing();

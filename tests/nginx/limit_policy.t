@@ -66,6 +66,9 @@ my @roles = (
     [ 'GET',  '/api/v1/appeals',         'ops',     1001, 'ops (monitoring, the app\'s server calls): x10' ],
     [ 'GET',  '/api/v1/auth/login',      'ops',     11,   'login: never multiplied' ],
     [ 'GET',  '/api/v1/appeals/track/DG1', 'intake', 11,  'query by code: never multiplied' ],
+    [ 'POST', '/api/v1/appeals',         'citizen', 4,    'a citizen submits at 6r/m per IP' ],
+    [ 'POST', '/api/v1/appeals',         'intake',  401,  'intake typing in calls: only the API budget' ],
+    [ 'POST', '/api/v1/appeals',         'ops',     1001, 'the platform interface: only the API budget' ],
 );
 
 for my $c (@roles) {

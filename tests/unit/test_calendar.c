@@ -12,23 +12,10 @@
 #include "dgj_calendar.h"
 
 #include "testhelp.h"
+#include "test_cal2026.h"
 
 
-#define D(s)  test_calendar_date(s)
-
-
-static dgj_date_t
-test_calendar_date(const char *s)
-{
-    dgj_date_t  d;
-
-    if (dgj_date_parse(s, strlen(s), &d) != 0) {
-        fprintf(stderr, "bad test date %s\n", s);
-        exit(2);
-    }
-
-    return d;
-}
+#define D(s)  test_cal_date(s)
 
 
 static int
@@ -54,37 +41,9 @@ main(void)
 {
     int              ok, y, m, d, yy, mm, dd;
     char             buf[11];
-    size_t           i, n;
     dgj_date_t       date, prev;
     dgj_cal_day_t    days[64];
     dgj_calendar_t   cal, none;
-
-    /* 2026: holidays and swapped working days, in date order */
-    static const struct {
-        const char      *date;
-        dgj_cal_kind_t   kind;
-    } sched[] = {
-        { "2026-01-01", DGJ_CAL_HOLIDAY }, { "2026-01-02", DGJ_CAL_HOLIDAY },
-        { "2026-01-03", DGJ_CAL_HOLIDAY }, { "2026-01-04", DGJ_CAL_WORKDAY },
-        { "2026-02-14", DGJ_CAL_WORKDAY }, { "2026-02-15", DGJ_CAL_HOLIDAY },
-        { "2026-02-16", DGJ_CAL_HOLIDAY }, { "2026-02-17", DGJ_CAL_HOLIDAY },
-        { "2026-02-18", DGJ_CAL_HOLIDAY }, { "2026-02-19", DGJ_CAL_HOLIDAY },
-        { "2026-02-20", DGJ_CAL_HOLIDAY }, { "2026-02-21", DGJ_CAL_HOLIDAY },
-        { "2026-02-22", DGJ_CAL_HOLIDAY }, { "2026-02-23", DGJ_CAL_HOLIDAY },
-        { "2026-02-28", DGJ_CAL_WORKDAY }, { "2026-04-04", DGJ_CAL_HOLIDAY },
-        { "2026-04-05", DGJ_CAL_HOLIDAY }, { "2026-04-06", DGJ_CAL_HOLIDAY },
-        { "2026-05-01", DGJ_CAL_HOLIDAY }, { "2026-05-02", DGJ_CAL_HOLIDAY },
-        { "2026-05-03", DGJ_CAL_HOLIDAY }, { "2026-05-04", DGJ_CAL_HOLIDAY },
-        { "2026-05-05", DGJ_CAL_HOLIDAY }, { "2026-05-09", DGJ_CAL_WORKDAY },
-        { "2026-06-19", DGJ_CAL_HOLIDAY }, { "2026-06-20", DGJ_CAL_HOLIDAY },
-        { "2026-06-21", DGJ_CAL_HOLIDAY }, { "2026-09-20", DGJ_CAL_WORKDAY },
-        { "2026-09-25", DGJ_CAL_HOLIDAY }, { "2026-09-26", DGJ_CAL_HOLIDAY },
-        { "2026-09-27", DGJ_CAL_HOLIDAY }, { "2026-10-01", DGJ_CAL_HOLIDAY },
-        { "2026-10-02", DGJ_CAL_HOLIDAY }, { "2026-10-03", DGJ_CAL_HOLIDAY },
-        { "2026-10-04", DGJ_CAL_HOLIDAY }, { "2026-10-05", DGJ_CAL_HOLIDAY },
-        { "2026-10-06", DGJ_CAL_HOLIDAY }, { "2026-10-07", DGJ_CAL_HOLIDAY },
-        { "2026-10-10", DGJ_CAL_WORKDAY }
-    };
 
     /* validity */
     test_cond("cal-1.1: 2024-02-29 is a date", dgj_date_valid(2024, 2, 29));
@@ -158,14 +117,7 @@ main(void)
               dgj_date_weekday(-1) == 3);
 
     /* the 2026 calendar */
-    n = dgj_countof(sched);
-    for (i = 0; i < n; i++) {
-        days[i].date = D(sched[i].date);
-        days[i].kind = sched[i].kind;
-    }
-
-    cal.days = days;
-    cal.ndays = n;
+    test_cal2026_load(days, &cal);
     none.days = NULL;
     none.ndays = 0;
 

@@ -351,6 +351,36 @@ main(void)
               && dgj_rc_status((dgj_rc_t) 999) == 500);
 
     dgj_pool_reset(pool);
+    dgj_test_io_init(&t, std, NULL);
+    dgj_req_init(&r, pool, &t.io, 100);
+    dgj_req_fail_code(&r, DGJ_ERR_MEDIA, "unsupported_type", "not a PNG");
+    dgj_reply_error(&r, DGJ_ERR_MEDIA);
+    test_cond("req-6.2: a refused kind of file is 415 with its own code",
+              dgj_rc_status(DGJ_ERR_MEDIA) == 415
+              && strcmp(dgj_rc_code(DGJ_ERR_MEDIA),
+                        "unsupported_media_type") == 0
+              && strstr(t.out, "Status: 415 Unsupported Media Type\r\n")
+                 == t.out
+              && strstr(t.out, "\"code\":\"unsupported_type\"") != NULL
+              && strstr(t.out, "not a PNG") != NULL);
+
+    dgj_pool_reset(pool);
+    dgj_test_io_init(&t, std, NULL);
+    dgj_req_init(&r, pool, &t.io, 100);
+    {
+        char  big[2900];
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        dgj_req_header_add(&r, "Content-Disposition", big);
+        rc = dgj_reply(&r, 200, "text/plain", "hi", 2);
+    }
+    test_cond("req-6.3: a header block of about 3 KiB (an attachment's"
+              " long file name) is sent",
+              rc == DGJ_OK && r.status == 200
+              && strstr(t.out, "xxx\r\n\r\nhi") != NULL);
+
+    dgj_pool_reset(pool);
     v = dgj_req_escape(pool, "a-Z_0.~ /?&=%+\xe6\xb0\x91");
     test_cond("req-7.1: escape keeps unreserved bytes, encodes the rest",
               v != NULL
