@@ -20,6 +20,7 @@ use Encode qw(decode_utf8);
 use DgjTest qw(sql http base_url wait_until spread_sources);
 use DgjLogin qw(api);
 use DgjAuth qw(mint add_server_conf remove_server_conf);
+use DgjWorkflow qw(submit act events_of appeal_row);
 use DgjAudit qw(new_chain start_line rec_line store tamper
                 time_local ms_now recorded_as);
 
@@ -210,6 +211,30 @@ remove_server_conf('audit_console');
         my ($x) = api($w->[0], $w->[1], $w->[2], $auditor);
         is($x->{status}, 403, "the auditor may not $w->[0] $w->[1]");
     }
+
+    # and no step of the workflow: an appeal submitted, then every staff
+    # action on it and a deadline rule, as the auditor
+    my ($x, $y) = submit();
+    is($x->{status}, 201, 'setup: an appeal is submitted');
+    my $no = $y->{tracking_no};
+    my $events = scalar events_of($no);
+    my $rules = (sql('admin', "SELECT COUNT(*) FROM deadline_rules"))[0][0];
+
+    for my $action (qw(accept reject merge reclassify direct_answer
+                       dispatch sign reply approve publish urge supervise
+                       note)) {
+        ($x, $y) = act($no, $action, $auditor, { comment => 'audit test' });
+        is($x->{status}, 403, "the auditor may not $action an appeal");
+    }
+
+    ($x) = api('POST', '/api/v1/admin/deadline-rules',
+               { stage => 'handle', unit => 'working_days', amount => 1,
+                 effective_from => '2027-01-04', note => 'x' }, $auditor);
+    is($x->{status}, 403, 'the auditor may not add a deadline rule');
+    is(scalar events_of($no), $events, 'the appeal has no new event');
+    is(appeal_row($no)->{state}, 'submitted', 'and is still submitted');
+    is((sql('admin', "SELECT COUNT(*) FROM deadline_rules"))[0][0], $rules,
+       'no deadline rule was added');
 
     my %after = map { $_ => (sql('admin', "SELECT COUNT(*) FROM $_"))[0][0] }
                 keys %count;
