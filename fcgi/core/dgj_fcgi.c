@@ -24,6 +24,7 @@ struct dgj_fcgi_s {
     dgj_fcgi_slot_t  *current;  /* the accepted request, or NULL */
     int               listen_fd;
     unsigned          next;     /* round-robin start for fairness */
+    unsigned          draining; /* no new connections: see dgj_fcgi_drain */
     int               map[DGJ_FCGI_POLL_MAX];  /* poll entry -> slot */
 };
 
@@ -100,12 +101,36 @@ dgj_fcgi_poll_set(dgj_fcgi_t *f, struct pollfd *pfd)
         n++;
     }
 
-    if (free_slot >= 0) {
+    if (free_slot >= 0 && !f->draining) {
         pfd[n].fd = f->listen_fd;
         pfd[n].events = POLLIN;
         pfd[n].revents = 0;
         f->map[n] = free_slot;
         n++;
+    }
+
+    return n;
+}
+
+
+void
+dgj_fcgi_drain(dgj_fcgi_t *f)
+{
+    f->draining = 1;
+}
+
+
+unsigned
+dgj_fcgi_open_conns(const dgj_fcgi_t *f)
+{
+    unsigned  i, n;
+
+    n = 0;
+
+    for (i = 0; i < DGJ_FCGI_CONNS; i++) {
+        if (f->slot[i].req.ipcFd >= 0) {
+            n++;
+        }
     }
 
     return n;

@@ -66,6 +66,17 @@ nfds_t dgj_fcgi_poll_set(dgj_fcgi_t *f, struct pollfd *pfd);
  */
 int dgj_fcgi_accept(dgj_fcgi_t *f, const struct pollfd *pfd, nfds_t n);
 
+/*
+ * Stops taking new connections (the listener leaves the poll set) while
+ * the kept ones are still served: a recycling worker drains, and exits
+ * once nginx has closed them (upstream keepalive_requests, or idle),
+ * instead of closing a connection nginx may have just sent a request on.
+ */
+void dgj_fcgi_drain(dgj_fcgi_t *f);
+
+/* Kept connections still open. */
+unsigned dgj_fcgi_open_conns(const dgj_fcgi_t *f);
+
 /* The transport of the accepted request; valid until dgj_fcgi_finish(). */
 const dgj_io_t *dgj_fcgi_io(dgj_fcgi_t *f);
 

@@ -28,7 +28,12 @@
 #include <malloc.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
+
+
+/* a recycling worker waits this long at most for nginx to let go */
+#define DGJ_WORKER_DRAIN_SECONDS  30
 
 
 static int dgj_worker_signals(sigset_t *wait_mask);
@@ -114,19 +119,46 @@ done:
 static int
 dgj_worker_loop(dgj_worker_t *w, const sigset_t *wait_mask)
 {
-    int             n, rc;
-    nfds_t          nfds;
-    dgj_req_t       r;
-    struct pollfd   pfd[DGJ_FCGI_POLL_MAX];
+    int              n, rc;
+    time_t           drain_start;
+    nfds_t           nfds;
+    dgj_req_t        r;
+    struct pollfd    pfd[DGJ_FCGI_POLL_MAX];
+    struct timespec  drain_tick = { 1, 0 };
 
-    while (!dgj_worker_stopping && w->served < w->conf->max_requests) {
+    drain_start = 0;
+
+    while (!dgj_worker_stopping) {
+
+        if (w->served >= w->conf->max_requests) {
+            /*
+             * Recycling: take no new connection, serve the kept ones
+             * until nginx closes them (keepalive_requests, idle timeout),
+             * at most DGJ_WORKER_DRAIN_SECONDS.
+             */
+            if (drain_start == 0) {
+                dgj_fcgi_drain(w->fcgi);
+                drain_start = time(NULL);
+            }
+
+            if (dgj_fcgi_open_conns(w->fcgi) == 0
+                || time(NULL) - drain_start >= DGJ_WORKER_DRAIN_SECONDS)
+            {
+                break;
+            }
+        }
 
         dgj_log_reopen_if_requested();
 
         nfds = dgj_fcgi_poll_set(w->fcgi, pfd);
 
         /* the only place where SIGTERM and SIGUSR1 are delivered */
-        n = ppoll(pfd, nfds, NULL, wait_mask);
+        n = ppoll(pfd, nfds, drain_start != 0 ? &drain_tick : NULL,
+                  wait_mask);
+
+        if (n == 0) {
+            continue;               /* draining: look at the clock again */
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
