@@ -445,23 +445,53 @@ dgj_wf_text(dgj_req_t *r, const json_t *obj, const char *key, size_t min,
 }
 
 
+/*
+ * The query key, read once per worker process: it is on every track and
+ * submission, and a worker lives at most max_requests.  Replacing the
+ * key invalidates every code given out, so it is never changed while
+ * running.
+ */
+dgj_rc_t
+dgj_wf_query_key(dgj_req_t *r, const char **key)
+{
+    dgj_rc_t     rc;
+
+    static char  cached[256];
+    static int   loaded;
+
+    if (!loaded) {
+        if (r->conf == NULL) {
+            return dgj_req_fail(r, DGJ_ERR_INTERNAL, "no configuration");
+        }
+
+        rc = dgj_peer_secret("workflow", r->conf->query_key_file, cached,
+                             sizeof(cached));
+        if (rc != DGJ_OK) {
+            return dgj_req_fail(r, rc, "query key unavailable");
+        }
+
+        loaded = 1;
+    }
+
+    *key = cached;
+
+    return DGJ_OK;
+}
+
+
 dgj_rc_t
 dgj_wf_query_mac(dgj_req_t *r, const char *code, unsigned char *mac)
 {
     int            n;
-    char           key[256], up[16];
+    char           up[16];
     size_t         i, len;
     unsigned int   maclen;
     dgj_rc_t       rc;
+    const char    *key;
 
-    if (r->conf == NULL) {
-        return dgj_req_fail(r, DGJ_ERR_INTERNAL, "no configuration");
-    }
-
-    rc = dgj_peer_secret("workflow", r->conf->query_key_file, key,
-                         sizeof(key));
+    rc = dgj_wf_query_key(r, &key);
     if (rc != DGJ_OK) {
-        return dgj_req_fail(r, rc, "query key unavailable");
+        return rc;
     }
 
     len = strlen(code);
@@ -481,11 +511,8 @@ dgj_wf_query_mac(dgj_req_t *r, const char *code, unsigned char *mac)
     if (HMAC(EVP_sha256(), key, n, (const unsigned char *) up, len, mac,
              &maclen) == NULL)
     {
-        OPENSSL_cleanse(key, sizeof(key));
         return dgj_req_fail(r, DGJ_ERR_INTERNAL, "HMAC failed");
     }
-
-    OPENSSL_cleanse(key, sizeof(key));
 
     return DGJ_OK;
 }

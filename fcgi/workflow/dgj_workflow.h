@@ -201,6 +201,9 @@ int64_t dgj_wf_time_parse(const char *s);
 dgj_rc_t dgj_wf_text(dgj_req_t *r, const json_t *obj, const char *key,
     size_t min, size_t max, unsigned flags, const char **out);
 
+/* The query key (var/secrets/query.key), read once per worker. */
+dgj_rc_t dgj_wf_query_key(dgj_req_t *r, const char **key);
+
 /* HMAC-SHA-256 of a query code under the pool's query key into mac. */
 dgj_rc_t dgj_wf_query_mac(dgj_req_t *r, const char *code, unsigned char *mac);
 

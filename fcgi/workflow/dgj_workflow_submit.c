@@ -22,7 +22,6 @@
 #include "dgj_ids.h"
 #include "dgj_json.h"
 #include "dgj_log.h"
-#include "dgj_peer.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -744,11 +743,12 @@ dgj_wf_make_code(dgj_req_t *r, const char *caller, const char *key,
     const char *tracking_no, char *code)
 {
     int            n;
-    char           secret[256], msg[256];
+    char           msg[256];
     size_t         i;
     unsigned int   len;
     unsigned char  bytes[32];
     dgj_rc_t       rc;
+    const char    *secret;
 
     if (key == NULL) {
         if (RAND_bytes(bytes, DGJ_WF_CODE_LEN) != 1) {
@@ -756,10 +756,9 @@ dgj_wf_make_code(dgj_req_t *r, const char *caller, const char *key,
         }
 
     } else {
-        rc = dgj_peer_secret("workflow", r->conf->query_key_file, secret,
-                             sizeof(secret));
+        rc = dgj_wf_query_key(r, &secret);
         if (rc != DGJ_OK) {
-            return dgj_req_fail(r, rc, "query key unavailable");
+            return rc;
         }
 
         n = snprintf(msg, sizeof(msg), "code|%s|%s|%s", caller, key,
@@ -770,11 +769,8 @@ dgj_wf_make_code(dgj_req_t *r, const char *caller, const char *key,
                  (const unsigned char *) msg, (size_t) n, bytes, &len)
             == NULL)
         {
-            OPENSSL_cleanse(secret, sizeof(secret));
             return dgj_req_fail(r, DGJ_ERR_INTERNAL, "HMAC failed");
         }
-
-        OPENSSL_cleanse(secret, sizeof(secret));
     }
 
     /* 31 symbols: the modulo bias of a byte is under 1 %, harmless here */
