@@ -50,38 +50,30 @@ const dgj_route_t  dgj_workflow_routes[] = {
 };
 
 
+/* one appeal by tracking number, as dgj_wf_appeal_t holds it */
+#define DGJ_WF_SQL_LOAD                                                       \
+    "SELECT a.id, a.tracking_no, a.channel, a.category_id, a.appeal_type,"    \
+    "       c.is_public, a.district_id, a.priority, a.state,"                 \
+    "       COALESCE(a.lead_department_id, 0),"                               \
+    "       COALESCE(a.submitter_user_id, 0), a.is_anonymous,"                \
+    "       a.publish_consent, a.stage,"                                      \
+    "       COALESCE(DATE_FORMAT(a.handle_due_at, '%Y-%m-%d %H:%i:%s'), '')," \
+    "       COALESCE(DATE_FORMAT(a.due_at, '%Y-%m-%d %H:%i:%s'), ''),"        \
+    "       a.returns_count, a.extensions_count, a.reopen_count,"             \
+    "       COALESCE(a.pending_extension_days, 0), a.version,"                \
+    "       DATE_FORMAT(a.submitted_at, '%Y-%m-%d %H:%i:%s'),"                \
+    "       COALESCE(DATE_FORMAT(a.replied_at, '%Y-%m-%d %H:%i:%s'), '')"     \
+    "  FROM appeals a JOIN categories c ON c.id = a.category_id"              \
+    " WHERE a.tracking_no = ?"
+
 static const dgj_sql_t  dgj_wf_sql_load = {
     "workflow.load",
-    "SELECT a.id, a.tracking_no, a.channel, a.category_id, a.appeal_type,"
-    "       c.is_public, a.district_id, a.priority, a.state,"
-    "       COALESCE(a.lead_department_id, 0),"
-    "       COALESCE(a.submitter_user_id, 0), a.is_anonymous,"
-    "       a.publish_consent, a.stage,"
-    "       COALESCE(DATE_FORMAT(a.handle_due_at, '%Y-%m-%d %H:%i:%s'), ''),"
-    "       COALESCE(DATE_FORMAT(a.due_at, '%Y-%m-%d %H:%i:%s'), ''),"
-    "       a.returns_count, a.extensions_count, a.reopen_count,"
-    "       COALESCE(a.pending_extension_days, 0), a.version,"
-    "       DATE_FORMAT(a.submitted_at, '%Y-%m-%d %H:%i:%s'),"
-    "       COALESCE(DATE_FORMAT(a.replied_at, '%Y-%m-%d %H:%i:%s'), '')"
-    "  FROM appeals a JOIN categories c ON c.id = a.category_id"
-    " WHERE a.tracking_no = ?"
+    DGJ_WF_SQL_LOAD
 };
 
 static const dgj_sql_t  dgj_wf_sql_load_lock = {
     "workflow.load_for_update",
-    "SELECT a.id, a.tracking_no, a.channel, a.category_id, a.appeal_type,"
-    "       c.is_public, a.district_id, a.priority, a.state,"
-    "       COALESCE(a.lead_department_id, 0),"
-    "       COALESCE(a.submitter_user_id, 0), a.is_anonymous,"
-    "       a.publish_consent, a.stage,"
-    "       COALESCE(DATE_FORMAT(a.handle_due_at, '%Y-%m-%d %H:%i:%s'), ''),"
-    "       COALESCE(DATE_FORMAT(a.due_at, '%Y-%m-%d %H:%i:%s'), ''),"
-    "       a.returns_count, a.extensions_count, a.reopen_count,"
-    "       COALESCE(a.pending_extension_days, 0), a.version,"
-    "       DATE_FORMAT(a.submitted_at, '%Y-%m-%d %H:%i:%s'),"
-    "       COALESCE(DATE_FORMAT(a.replied_at, '%Y-%m-%d %H:%i:%s'), '')"
-    "  FROM appeals a JOIN categories c ON c.id = a.category_id"
-    " WHERE a.tracking_no = ?"
+    DGJ_WF_SQL_LOAD
     "   FOR UPDATE"
 };
 

@@ -297,28 +297,58 @@ dgj_bs_prepare(dgj_bs_thread_t *t)
 static int
 dgj_bs_lookup(MYSQL *m)
 {
-    int          rc;
-    MYSQL_RES   *res;
-    MYSQL_ROW    row;
+    int            rc;
+    long long      category, district;
+    MYSQL_BIND     in[2], out[3];
+    MYSQL_STMT    *s;
+    unsigned long  clen, dlen, tlen;
+
+    static const char  cat_code[] = "0301", town_code[] = "441900101";
 
     /* the category and district of the HTTP body, looked up once */
-    if (mysql_query(m, "SELECT c.id, c.appeal_type, d.id"
-                       "  FROM categories c, districts d"
-                       " WHERE c.code = '0301' AND d.code = '441900101'")
-        != 0)
+    s = mysql_stmt_init(m);
+    if (s == NULL
+        || mysql_stmt_prepare(s, "SELECT c.id, c.appeal_type, d.id"
+                                 "  FROM categories c, districts d"
+                                 " WHERE c.code = ? AND d.code = ?",
+                              (unsigned long) -1) != 0)
     {
         fprintf(stderr, "dgj-bench-submit: lookup: %s\n", mysql_error(m));
+        if (s != NULL) {
+            mysql_stmt_close(s);
+        }
         return -1;
     }
 
-    res = mysql_store_result(m);
-    row = res ? mysql_fetch_row(res) : NULL;
+    memset(in, 0, sizeof(in));
+    dgj_bs_bind_str(&in[0], cat_code, &clen);
+    dgj_bs_bind_str(&in[1], town_code, &dlen);
+
+    memset(out, 0, sizeof(out));
+    out[0].buffer_type = MYSQL_TYPE_LONGLONG;
+    out[0].buffer = &category;
+    out[1].buffer_type = MYSQL_TYPE_STRING;
+    out[1].buffer = dgj_bs_type;
+    out[1].buffer_length = sizeof(dgj_bs_type);
+    out[1].length = &tlen;
+    out[2].buffer_type = MYSQL_TYPE_LONGLONG;
+    out[2].buffer = &district;
+
     rc = -1;
 
-    if (row != NULL) {
-        dgj_bs_category = strtoll(row[0], NULL, 10);
-        snprintf(dgj_bs_type, sizeof(dgj_bs_type), "%s", row[1]);
-        dgj_bs_district = strtoll(row[2], NULL, 10);
+    if (mysql_stmt_bind_param(s, in) != 0
+        || mysql_stmt_execute(s) != 0
+        || mysql_stmt_bind_result(s, out) != 0)
+    {
+        fprintf(stderr, "dgj-bench-submit: lookup: %s\n",
+                mysql_stmt_error(s));
+
+    } else if (mysql_stmt_fetch(s) == 0) {
+        dgj_bs_category = category;
+        dgj_bs_type[tlen < sizeof(dgj_bs_type) ? tlen
+                                                : sizeof(dgj_bs_type) - 1]
+            = '\0';
+        dgj_bs_district = district;
         rc = 0;
 
     } else {
@@ -326,11 +356,7 @@ dgj_bs_lookup(MYSQL *m)
                 " 441900101 missing\n");
     }
 
-    if (res != NULL) {
-        mysql_free_result(res);
-    }
-
-    mysql_commit(m);
+    mysql_stmt_close(s);
 
     return rc;
 }

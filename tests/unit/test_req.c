@@ -370,7 +370,7 @@ main(void)
     {
         char  big[2900];
 
-        memset(big, 'x', sizeof(big) - 1);
+        memset(big, 'n', sizeof(big) - 1);
         big[sizeof(big) - 1] = '\0';
         dgj_req_header_add(&r, "Content-Disposition", big);
         rc = dgj_reply(&r, 200, "text/plain", "hi", 2);
@@ -378,7 +378,7 @@ main(void)
     test_cond("req-6.3: a header block of about 3 KiB (an attachment's"
               " long file name) is sent",
               rc == DGJ_OK && r.status == 200
-              && strstr(t.out, "xxx\r\n\r\nhi") != NULL);
+              && strstr(t.out, "nnn\r\n\r\nhi") != NULL);
 
     dgj_pool_reset(pool);
     v = dgj_req_escape(pool, "a-Z_0.~ /?&=%+\xe6\xb0\x91");
