@@ -1,0 +1,90 @@
+-- dgj.console: what the staff console pages share.  Owns the map of the
+-- console (which page each role reaches, in what order) and the reading of
+-- the caller's roles from the auth module's variables.  Pages still decide
+-- per action; nginx (`dgj_auth_require`) and the workers refuse the rest.
+
+local _M = { _VERSION = "0.1.0" }
+
+
+local ngx = ngx
+local type = type
+local ipairs = ipairs
+local find = string.find
+
+
+-- The console's sections.  `roles`: who sees the entry (any of them).
+-- Pages in a section pass its `id` as `current`.
+local SECTIONS = {
+    { id = "inbox", href = "/console", label = "工作台",
+      roles = { "intake", "handler", "reviewer", "supervisor" } },
+    { id = "board", href = "/console/board", label = "督办看板",
+      roles = { "supervisor" } },
+    { id = "admin", href = "/console/admin", label = "系统管理",
+      roles = { "sysadmin" } },
+    { id = "security", href = "/console/security", label = "安全管理",
+      roles = { "secadmin" } },
+    { id = "audit", href = "/audit", label = "审计日志",
+      roles = { "auditor" } },
+    { id = "account", href = "/console/account", label = "我的账号",
+      roles = nil },  -- every staff member
+}
+
+
+-- true when the comma-separated role list `roles` holds `role`
+function _M.has_role(roles, role)
+    return type(roles) == "string"
+           and find("," .. roles .. ",", "," .. role .. ",", 1, true) ~= nil
+end
+
+
+-- true when `roles` holds any of the list `wanted`
+function _M.has_any(roles, wanted)
+    for _, r in ipairs(wanted) do
+        if _M.has_role(roles, r) then
+            return true
+        end
+    end
+
+    return false
+end
+
+
+-- The caller's roles as the auth module verified them ("" when anonymous).
+function _M.roles()
+    return ngx.var.dgj_roles or ""
+end
+
+
+-- The navigation for the caller: the layout's `console_nav` list.
+-- `current` is the id of the section the page belongs to.
+function _M.nav(current, roles)
+    roles = roles or _M.roles()
+
+    local items = {}
+
+    for _, s in ipairs(SECTIONS) do
+        if s.roles == nil or _M.has_any(roles, s.roles) then
+            items[#items + 1] = { href = s.href, label = s.label,
+                                  current = s.id == current }
+        end
+    end
+
+    return items
+end
+
+
+-- The first section the caller may open: where /login sends staff.
+function _M.home(roles)
+    roles = roles or _M.roles()
+
+    for _, s in ipairs(SECTIONS) do
+        if s.roles ~= nil and _M.has_any(roles, s.roles) then
+            return s.href
+        end
+    end
+
+    return "/console/account"
+end
+
+
+return _M
