@@ -314,7 +314,7 @@ my @cases = (
     [ 'detail, attachments', [ 'workflow.detail_attachments', [ 4242 ] ] ],
     [ 'load by number', [ 'workflow.load', [ 'DG20260101004242' ] ] ],
     [ 'track, the code', [ 'workflow.track_code', [ 'DG20260101004242' ] ] ],
-    [ 'track', [ 'workflow.track', [ $NOW, 4242 ] ] ],
+    [ 'track', [ 'workflow.track', [ $NOW, 'DG20260101004242' ] ] ],
     [ 'track, timeline', [ 'workflow.track_timeline', [ 4242 ] ] ],
     [ 'mine, first page', [ 'workflow.mine',
                             [ $NOW, $user, undef, 0, 51 ] ] ],
