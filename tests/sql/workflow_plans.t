@@ -282,9 +282,13 @@ sub inbox {
     my @from = $box eq 'handler' ? ($dept, $dept) : ();
     my @where = $box eq 'supervisor' ? ($NOW) : ();
 
-    return [ "workflow.inbox_$box",
-             [ @head, @from, @where, filters(%$f), cursor(@{ $cur || [] }),
-               51 ] ],
+    # the handler page: each of its four branches is a page of its own
+    my @list = $box eq 'handler'
+        ? (@head, (map { ($dept, filters(%$f), cursor(@{ $cur || [] }), 51) }
+                   1 .. 4), 51)
+        : (@head, @from, @where, filters(%$f), cursor(@{ $cur || [] }), 51);
+
+    return [ "workflow.inbox_$box", \@list ],
            [ "workflow.inbox_${box}_counts",
              [ @from, @where, filters(%$f) ] ];
 }
