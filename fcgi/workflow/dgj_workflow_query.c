@@ -129,16 +129,6 @@ static char *dgj_wfq_unb64url(dgj_req_t *r, const char *s, size_t *len);
     "                   'returned', 'replied', 'dissatisfied', 'reopened')"   \
     "   AND a.warn_at <= ?"
 
-/* led by the department (to sign or in hand), or asked of it (协办) */
-#define DGJ_WFQ_BOX_HANDLER                                                   \
-    "  FROM (SELECT x.id FROM appeals x"                                      \
-    "         WHERE x.lead_department_id = ?"                                 \
-    "           AND x.state IN ('dispatched', 'handling', 'reopened')"        \
-    "        UNION"                                                           \
-    "        SELECT t.appeal_id FROM appeal_tasks t"                          \
-    "         WHERE t.department_id = ? AND t.state = 'open') b"              \
-    "  JOIN appeals a ON a.id = b.id"
-
 #define DGJ_WFQ_FILTERS_ON(t)                                                 \
     "   AND (? IS NULL OR " t ".state = ?)"                                   \
     "   AND (? IS NULL OR " t ".category_id = ?)"                             \
@@ -224,13 +214,31 @@ static const dgj_sql_t  dgj_wfq_sql_handler = {
     " LIMIT ?"
 };
 
+/*
+ * The handler counts: the department's own appeals counted in
+ * ix_appeals_lead (lead_department_id, state, id) -- the index alone when
+ * no filter needs the row -- plus the appeals it was asked to assist that
+ * it does not lead (the lead cannot assist itself; a redispatch to an
+ * assisting unit would otherwise count the appeal twice).  Bind order:
+ * department, 20 filter values, department, department, 20 filter values
+ * (dgj_wfq_inbox_bind()).
+ */
 static const dgj_sql_t  dgj_wfq_sql_handler_counts = {
     "workflow.inbox_handler_counts",
-    DGJ_WFQ_COUNT
-    DGJ_WFQ_BOX_HANDLER
-    " WHERE 1 = 1"
-    DGJ_WFQ_FILTERS
-    DGJ_WFQ_GROUP
+    "SELECT u.state, CAST(SUM(u.n) AS SIGNED) AS n"
+    "  FROM (SELECT x.state, COUNT(*) AS n FROM appeals x"
+    "         WHERE x.lead_department_id = ?"
+    "           AND x.state IN ('dispatched', 'handling', 'reopened')"
+    DGJ_WFQ_FILTERS_ON("x")
+    "         GROUP BY x.state"
+    "        UNION ALL"
+    "        SELECT x.state, COUNT(*) AS n FROM appeal_tasks t"
+    "          JOIN appeals x ON x.id = t.appeal_id"
+    "         WHERE t.department_id = ? AND t.state = 'open'"
+    "           AND NOT (x.lead_department_id <=> ?)"
+    DGJ_WFQ_FILTERS_ON("x")
+    "         GROUP BY x.state) u"
+    " GROUP BY u.state"
 };
 
 static const dgj_sql_t  dgj_wfq_sql_reviewer = {
@@ -1029,8 +1037,14 @@ dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list, dgj_arg_t *args)
     }
 
     if (q->box->own_dept) {
+        /* the handler counts: see dgj_wfq_sql_handler_counts */
+        args[n++] = DGJ_I64(q->dept);
+        dgj_wfq_filters_bind(q, args, &n);
         args[n++] = DGJ_I64(q->dept);
         args[n++] = DGJ_I64(q->dept);
+        dgj_wfq_filters_bind(q, args, &n);
+
+        return n;
     }
 
     if (q->box->warned) {

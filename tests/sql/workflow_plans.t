@@ -279,18 +279,19 @@ sub inbox {
     my ($box, $f, $cur) = @_;
 
     my @head = ($NOW, $NOW);
-    my @from = $box eq 'handler' ? ($dept, $dept) : ();
     my @where = $box eq 'supervisor' ? ($NOW) : ();
 
     # the handler page: each of its four branches is a page of its own
     my @list = $box eq 'handler'
         ? (@head, (map { ($dept, filters(%$f), cursor(@{ $cur || [] }), 51) }
                    1 .. 4), 51)
-        : (@head, @from, @where, filters(%$f), cursor(@{ $cur || [] }), 51);
+        : (@head, @where, filters(%$f), cursor(@{ $cur || [] }), 51);
 
     return [ "workflow.inbox_$box", \@list ],
            [ "workflow.inbox_${box}_counts",
-             [ @from, @where, filters(%$f) ] ];
+             $box eq 'handler'
+                 ? [ $dept, filters(%$f), $dept, $dept, filters(%$f) ]
+                 : [ @where, filters(%$f) ] ];
 }
 
 my @cases = (
