@@ -75,7 +75,27 @@ dgj_router_find(const dgj_router_t *rt, dgj_req_t *r,
     method = dgj_router_method(r->method);
     allowed = 0;
 
+    /*
+     * A path spelled out in a table is that route's, whatever the method:
+     * GET /api/v1/appeals/track is 405, not the detail of an appeal
+     * numbered "track".
+     */
     for (t = 0; t < rt->ntables; t++) {
+        for (rte = rt->tables[t]; rte->pattern != NULL; rte++) {
+            if (strchr(rte->pattern, '{') == NULL
+                && strcmp(rte->pattern, r->uri) == 0)
+            {
+                if (rte->methods & method) {
+                    *route = rte;
+                    return DGJ_OK;
+                }
+
+                allowed |= rte->methods;
+            }
+        }
+    }
+
+    for (t = 0; allowed == 0 && t < rt->ntables; t++) {
         for (rte = rt->tables[t]; rte->pattern != NULL; rte++) {
 
             if ((rte->methods & method) == 0) {

@@ -107,6 +107,8 @@ static const dgj_route_t  test_router_a[] = {
     { DGJ_GET,  "/api/v1/bad",                      test_router_bad },
     { DGJ_GET,  "/api/v1/secret",                   test_router_secret },
     { DGJ_GET,  "/api/v1/silent",                   test_router_silent },
+    /* a literal path after a capture that would match it */
+    { DGJ_POST, "/api/v1/things/search",            test_router_create },
 
       dgj_null_route
 };
@@ -228,6 +230,20 @@ main(void)
     test_cond("router-2.3: an unknown method is 405 too",
               test_router_is(405, NULL)
               && dgj_test_io_header(&t, "Allow: GET, HEAD"));
+
+    test_router_run("GET", "/api/v1/things/search");
+    test_cond("router-2.6: a literal path answers 405 to another method,"
+              " not the capture route that would match it",
+              test_router_is(405, NULL)
+              && dgj_test_io_header(&t, "Allow: POST"));
+
+    test_router_run("POST", "/api/v1/things/search");
+    test_cond("router-2.7: ... and runs its own method",
+              test_router_is(201, "made"));
+
+    test_router_run("GET", "/api/v1/things/searching");
+    test_cond("router-2.8: a capture still takes other values",
+              test_router_is(200, "searching"));
 
     test_router_run("HEAD", "/api/v1/things");
     test_cond("router-2.4: HEAD runs the GET route without a body",
