@@ -41,7 +41,6 @@ static dgj_rc_t dgj_admin_roles(dgj_req_t *r, const json_t *body,
 static dgj_rc_t dgj_admin_dept(dgj_req_t *r, const json_t *body,
     int64_t *dept);
 static void dgj_admin_mask_rows(dgj_req_t *r, json_t *rows);
-static const char *dgj_admin_like(dgj_req_t *r, const char *q);
 
 
 static const char *const  dgj_admin_sysadmin[] = { "sysadmin", NULL };
@@ -80,7 +79,8 @@ static const dgj_sql_t  dgj_admin_sql_users = {
     " WHERE u.id > ?"
     "   AND (? IS NULL OR u.kind = ?)"
     "   AND (? IS NULL OR u.status = ?)"
-    "   AND (? IS NULL OR u.username LIKE ? OR u.display_name LIKE ?)"
+    "   AND (? IS NULL OR u.username LIKE ? ESCAPE '!'"
+    "        OR u.display_name LIKE ? ESCAPE '!')"
     " ORDER BY u.id"
     " LIMIT ?"
 };
@@ -271,8 +271,8 @@ dgj_accounts_users_list(dgj_req_t *r)
     prefix = NULL;
 
     if (q != NULL) {
-        like = dgj_psprintf(r->pool, "%%%s%%", dgj_admin_like(r, q));
-        prefix = dgj_psprintf(r->pool, "%s%%", dgj_admin_like(r, q));
+        like = dgj_db_like(r->pool, q, strlen(q), 1, 1);
+        prefix = dgj_db_like(r->pool, q, strlen(q), 0, 1);
         if (like == NULL || prefix == NULL) {
             return DGJ_ERR_NOMEM;
         }
@@ -1553,26 +1553,3 @@ dgj_admin_mask_rows(dgj_req_t *r, json_t *rows)
 }
 
 
-/* Escapes LIKE wildcards in user text. */
-static const char *
-dgj_admin_like(dgj_req_t *r, const char *q)
-{
-    char  *out, *p;
-
-    out = dgj_palloc(r->pool, 2 * strlen(q) + 1);
-    if (out == NULL) {
-        return "";
-    }
-
-    for (p = out; *q != '\0'; q++) {
-        if (*q == '%' || *q == '_' || *q == '\\') {
-            *p++ = '\\';
-        }
-
-        *p++ = *q;
-    }
-
-    *p = '\0';
-
-    return out;
-}

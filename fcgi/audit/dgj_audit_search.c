@@ -85,12 +85,12 @@ typedef struct {
     "   AND ts >= ? AND ts < ?"                                               \
     "   AND (? IS NULL OR user_id = ?)"                                       \
     "   AND (? IS NULL OR ip = ?)"                                            \
-    "   AND (? IS NULL OR ip LIKE ?)"                                         \
-    "   AND (? IS NULL OR path LIKE ?)"                                       \
+    "   AND (? IS NULL OR ip LIKE ? ESCAPE '!')"                              \
+    "   AND (? IS NULL OR path LIKE ? ESCAPE '!')"                            \
     "   AND status BETWEEN ? AND ?"                                           \
     "   AND (? = 0 OR (? = 1) = (status IN (401, 403, 429)))"                 \
     "   AND (? IS NULL OR action = ?)"                                        \
-    "   AND (? IS NULL OR action LIKE ?)"                                     \
+    "   AND (? IS NULL OR action LIKE ? ESCAPE '!')"                          \
     "   AND (? IS NULL OR auth = ?)"
 
 /* newest first, strictly before the cursor (ts, id) */
@@ -172,8 +172,6 @@ static dgj_rc_t dgj_audit_filter(dgj_req_t *r, dgj_audit_filter_t *f);
 static dgj_rc_t dgj_audit_arg_pattern(dgj_req_t *r, const char *name,
     size_t max, const char *allowed, int contains, const char **exact,
     const char **like);
-static char *dgj_audit_like(dgj_req_t *r, const char *s, size_t len,
-    int lead, int trail);
 static size_t dgj_audit_args(const dgj_audit_filter_t *f,
     const dgj_audit_cursor_t *c, int64_t limit, char *ts_sql,
     dgj_arg_t *args);
@@ -729,10 +727,10 @@ dgj_audit_arg_pattern(dgj_req_t *r, const char *name, size_t max,
     out = like;
 
     if (contains) {
-        *like = dgj_audit_like(r, s, len, 1, 1);
+        *like = dgj_db_like(r->pool, s, len, 1, 1);
 
     } else if (s[len - 1] == '*') {
-        *like = dgj_audit_like(r, s, len - 1, 0, 1);
+        *like = dgj_db_like(r->pool, s, len - 1, 0, 1);
 
     } else {
         *exact = s;
@@ -740,42 +738,6 @@ dgj_audit_arg_pattern(dgj_req_t *r, const char *name, size_t max,
     }
 
     return (*out != NULL) ? DGJ_OK : DGJ_ERR_NOMEM;
-}
-
-
-/* s as a LIKE pattern: % _ and \ escaped, optional % around it */
-static char *
-dgj_audit_like(dgj_req_t *r, const char *s, size_t len, int lead, int trail)
-{
-    char    *out, *p;
-    size_t   i;
-
-    out = dgj_palloc(r->pool, 2 * len + 3);
-    if (out == NULL) {
-        return NULL;
-    }
-
-    p = out;
-
-    if (lead) {
-        *p++ = '%';
-    }
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '%' || s[i] == '_' || s[i] == '\\') {
-            *p++ = '\\';
-        }
-
-        *p++ = s[i];
-    }
-
-    if (trail) {
-        *p++ = '%';
-    }
-
-    *p = '\0';
-
-    return out;
 }
 
 

@@ -1176,3 +1176,39 @@ dgj_db_fetch(dgj_req_t *r, const dgj_sql_t *sql, MYSQL_STMT *stmt)
     return dgj_db_error(r, sql, mysql_stmt_errno(stmt),
                         mysql_stmt_sqlstate(stmt));
 }
+
+
+char *
+dgj_db_like(dgj_pool_t *pool, const char *s, size_t len, int lead,
+    int trail)
+{
+    char    *out, *p;
+    size_t   i;
+
+    out = dgj_palloc(pool, 2 * len + 3);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    p = out;
+
+    if (lead) {
+        *p++ = '%';
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '%' || s[i] == '_' || s[i] == '!') {
+            *p++ = '!';
+        }
+
+        *p++ = s[i];
+    }
+
+    if (trail) {
+        *p++ = '%';
+    }
+
+    *p = '\0';
+
+    return out;
+}

@@ -179,6 +179,15 @@ dgj_rc_t dgj_db_rows_each(dgj_req_t *r, const dgj_sql_t *sql,
  * the request) -- never does a later statement autocommit on a new
  * connection as a partial write.
  */
+/*
+ * Text as a LIKE pattern for "col LIKE ? ESCAPE '!'": %, _ and ! escaped
+ * with '!' (not backslash, which sql_mode may change), with a % before
+ * it when lead and after it when trail.  From pool; NULL when out of
+ * memory.
+ */
+char *dgj_db_like(dgj_pool_t *pool, const char *s, size_t len, int lead,
+    int trail);
+
 dgj_rc_t dgj_db_begin(dgj_req_t *r);
 dgj_rc_t dgj_db_commit(dgj_req_t *r);
 void dgj_db_rollback(dgj_req_t *r);

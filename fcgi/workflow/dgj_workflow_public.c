@@ -769,7 +769,7 @@ dgj_wfp_rating(json_t *row)
 static dgj_rc_t
 dgj_wfp_q_arg(dgj_req_t *r, const char **like)
 {
-    char         *out, *o;
+    char         *out;
     size_t        len, i, n, chars;
     dgj_rc_t      rc;
     const char   *q;
@@ -800,24 +800,11 @@ dgj_wfp_q_arg(dgj_req_t *r, const char **like)
                             " characters", DGJ_WFP_Q_MAX);
     }
 
-    out = dgj_palloc(r->pool, 2 * len + 3);
+    out = dgj_db_like(r->pool, q, len, 1, 1);
     if (out == NULL) {
         return DGJ_ERR_NOMEM;
     }
 
-    o = out;
-    *o++ = '%';
-
-    for (i = 0; i < len; i++) {
-        if (q[i] == '%' || q[i] == '_' || q[i] == '!') {
-            *o++ = '!';
-        }
-
-        *o++ = q[i];
-    }
-
-    *o++ = '%';
-    *o = '\0';
     *like = out;
 
     return DGJ_OK;

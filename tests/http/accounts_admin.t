@@ -260,6 +260,18 @@ is($b->{users}[0]{phone}, '136****' . substr($c_phone, -4),
    'users: a +86 number stored bare, masked');
 is($b->{users}[0]{real_name}, '欧阳**', 'users: compound surname kept');
 
+# wildcards in q are characters: only the account whose display name
+# holds them matches
+($res, $b) = create_user("$prefix.w", display_name => '测试 50%_折扣!');
+push @secrets, $b->{initial_password};
+for my $w ([ '%25_', '%_' ], [ '_', '_' ], [ '!', '!' ]) {
+    my ($r2, $b2) = api('GET', "/api/v1/admin/users?q=$w->[0]&limit=100",
+                        undef, tok('sysadmin'));
+    is_deeply([ map { $_->{username} } @{ $b2->{users} || [] } ],
+              [ "$prefix.w" ],
+              "users: q=$w->[1] matches those characters, not a wildcard");
+}
+
 ($res, $b) = api('GET', '/api/v1/admin/users?kind=organisation&limit=100',
                  undef, tok('sysadmin'));
 ok(!grep({ $_->{kind} ne 'organisation' } @{ $b->{users} }),
