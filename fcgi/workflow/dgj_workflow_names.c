@@ -107,7 +107,9 @@ dgj_wf_names_set(dgj_req_t *r, json_t *row, const char *id_key,
         return DGJ_ERR_NOMEM;
     }
 
-    json_object_del(row, id_key);
+    if (id_key[0] == '_') {
+        json_object_del(row, id_key);
+    }
 
     return DGJ_OK;
 }

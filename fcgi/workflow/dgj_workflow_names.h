@@ -35,10 +35,12 @@ typedef enum {
 
 
 /*
- * Replaces the integer member id_key of row (removed) by code_key and
- * name_key (either may be NULL: not set) of that id; an id that is null,
- * missing or unknown sets both to null.  Loads or refreshes the cache
- * when due.  DGJ_OK, DGJ_ERR_DB, DGJ_ERR_NOMEM.
+ * Sets code_key and name_key (either may be NULL: not set) of row to the
+ * code and name of the id in its integer member id_key; an id that is
+ * null, missing or unknown sets both to null.  id_key is removed when it
+ * begins with '_' (a column only the handler reads), kept otherwise.
+ * Loads or refreshes the cache when due.  DGJ_OK, DGJ_ERR_DB,
+ * DGJ_ERR_NOMEM.
  */
 dgj_rc_t dgj_wf_names_set(dgj_req_t *r, json_t *row, const char *id_key,
     dgj_wf_names_kind_t kind, const char *code_key, const char *name_key);

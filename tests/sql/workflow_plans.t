@@ -294,7 +294,24 @@ sub inbox {
                  : [ @where, filters(%$f) ] ];
 }
 
+# the texts of a box opened without a filter (dgj_wfq_sql_intake_all)
+sub inbox_all {
+    my ($box, $cur) = @_;
+
+    my @dept = $box eq 'handler' ? ($dept) : ();
+
+    return [ "workflow.inbox_${box}_all",
+             [ $NOW, $NOW, (map { (@dept, cursor(@{ $cur || [] }), 51) }
+                            1 .. 4), 51 ] ],
+           [ "workflow.inbox_${box}_counts_all", [ @dept, @dept ] ];
+}
+
 my @cases = (
+    [ 'intake, no filter, first page', inbox_all('intake') ],
+    [ 'intake, no filter, next page', inbox_all('intake', [ $NOW, 1000 ]) ],
+    [ 'handler, no filter, first page', inbox_all('handler') ],
+    [ 'handler, no filter, next page',
+      inbox_all('handler', [ $NOW, 1000 ]) ],
     [ 'intake, first page', inbox('intake', {}) ],
     [ 'intake, next page', inbox('intake', {}, [ $NOW, 1000 ]) ],
     [ 'intake, a leaf category', inbox('intake', { leaf => $leaf }) ],
