@@ -257,10 +257,15 @@ static const dgj_sql_t  dgj_board_sql_drill_received = {
     " ORDER BY e.at DESC LIMIT ?"
 };
 
-/* the third ?: 1 for the dissatisfied ratings (4, 5) only */
+/*
+ * the third ?: 1 for the dissatisfied ratings (4, 5) only.  The period's
+ * ratings drive the join: from the department's appeals the optimizer
+ * would read every appeal it ever led (tests/sql/board_plans.t).
+ */
 static const dgj_sql_t  dgj_board_sql_drill_rated = {
     "board.drill_rated",
-    DGJ_BOARD_DRILL_COLS
+    "SELECT STRAIGHT_JOIN a.tracking_no, a.title, a.state,"
+    "       d.name AS department_name, e.at AS at,"
     "       NULL AS due_at"
     DGJ_BOARD_DRILL_FROM
     " WHERE e.action = 'rate' AND e.at >= ? AND e.at < ?"
