@@ -155,7 +155,8 @@ local function board(q, ctx, roles)
         return failed(b.status)
     end
 
-    if a.data == nil and a.status ~= 400 then
+    -- the board stands without the assessment (a slow or refused period)
+    if a.data == nil and (a.status == 401 or a.status == 403) then
         return failed(a.status)
     end
 
@@ -207,8 +208,9 @@ local function board(q, ctx, roles)
     ctx.can_act = console.has_role(roles, "supervisor")
 
     if a.data == nil then
-        ctx.period_error = "统计时段不正确：开始日期不能晚于结束日期，"
-                           .. "且时段不超过 366 天。"
+        ctx.period_error = a.status == 400
+            and "统计时段不正确：开始日期不能晚于结束日期，且时段不超过 92 天。"
+            or "考核统计暂时无法完成，请稍后刷新或缩短统计时段。"
         ctx.from = period_args.from or ""
         ctx.to = period_args.to or ""
         ctx.depts = {}
