@@ -29,4 +29,14 @@ dgj_rc_t dgj_control_post(const dgj_conf_t *conf, const char *path,
     const char *body, size_t len);
 
 
+/*
+ * GETs http://localhost<path> over conf->control_socket (1 s timeout):
+ * DGJ_OK with the answer's first max bytes, NUL-terminated, in *body
+ * (malloc()ed: the caller frees it) and its length in *len; the errors
+ * of dgj_control_post().
+ */
+dgj_rc_t dgj_control_get(const dgj_conf_t *conf, const char *path,
+    size_t max, char **body, size_t *len);
+
+
 #endif /* DGJ_CONTROL_H */

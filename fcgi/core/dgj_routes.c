@@ -13,8 +13,11 @@
 #include "dgj_accounts.h"
 #include "dgj_audit.h"
 #include "dgj_bans.h"
+#include "dgj_limits.h"
 #include "dgj_reference.h"
+#include "dgj_reference_admin.h"
 #include "dgj_workflow.h"
+#include "dgj_workflow_board.h"
 #include "dgj_workflow_deadline.h"
 
 
@@ -36,6 +39,9 @@ static const dgj_routes_entry_t  dgj_routes_registry[] = {
     { "workflow", dgj_workflow_routes },
     { "deadline_rules", dgj_deadline_rules_routes },
     { "audit", dgj_audit_routes },
+    { "board", dgj_board_routes },
+    { "reference_admin", dgj_reference_admin_routes },
+    { "limits", dgj_limits_routes },
 
     { NULL, NULL }
 };

@@ -18,7 +18,7 @@ local SECTIONS = {
     { id = "inbox", href = "/console", label = "工作台",
       roles = { "intake", "handler", "reviewer", "supervisor" } },
     { id = "board", href = "/console/board", label = "督办看板",
-      roles = { "supervisor" } },
+      roles = { "supervisor", "analyst" } },  -- analysts read (考核 KPIs)
     { id = "admin", href = "/console/admin", label = "系统管理",
       roles = { "sysadmin" } },
     { id = "security", href = "/console/security", label = "安全管理",
