@@ -1,0 +1,248 @@
+-- dgj.console_ref: the reference data the console pages show beside their
+-- appeals (districts, the category catalogue, departments, the holiday
+-- calendar), read through /_api/ and kept per nginx worker for TTL
+-- seconds, so that a page of 50 appeals costs one API call, not four; and
+-- the working days left before a deadline on that calendar.
+
+local page = require "dgj.page"
+
+
+local _M = { _VERSION = "0.1.0" }
+
+
+local ngx = ngx
+local os = os
+local type = type
+local ipairs = ipairs
+local tonumber = tonumber
+local match = string.match
+
+
+-- reference data changes rarely (an admin edit); a minute is fresh enough
+local TTL = 60
+
+local cache = {}
+
+
+-- the decoded API reply of path, from the cache or the API; nil on failure
+local function get(path)
+    local now = ngx.now()
+    local c = cache[path]
+
+    if c and c.expires > now then
+        return c.data
+    end
+
+    local data = page.api(path)
+    if data == nil then
+        -- an old copy beats none while the API is away
+        return c and c.data
+    end
+
+    cache[path] = { data = data, expires = now + TTL }
+
+    return data
+end
+
+
+-- { { code, name } } of the districts, municipal level first
+function _M.districts()
+    local d = get("/_api/districts")
+    local out = {}
+
+    if d and type(d.items) == "table" then
+        for _, it in ipairs(d.items) do
+            out[#out + 1] = { code = it.code, name = it.name }
+        end
+    end
+
+    return out
+end
+
+
+-- { { code, name, leaves = { { code, name } } } } of the catalogue
+function _M.categories()
+    local d = get("/_api/categories")
+    local out = {}
+
+    if d and type(d.items) == "table" then
+        for _, t in ipairs(d.items) do
+            local leaves = {}
+            if type(t.children) == "table" then
+                for _, l in ipairs(t.children) do
+                    leaves[#leaves + 1] = { code = l.code, name = l.name }
+                end
+            end
+            out[#out + 1] = { code = t.code, name = t.name, leaves = leaves }
+        end
+    end
+
+    return out
+end
+
+
+-- { { id, name, kind } } of the departments
+function _M.departments()
+    local d = get("/_api/departments")
+    local out = {}
+
+    if d and type(d.items) == "table" then
+        for _, it in ipairs(d.items) do
+            out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
+        end
+    end
+
+    return out
+end
+
+
+-- the state machine table (GET /api/v1/workflow/transitions), by action:
+-- { action = { title, from = { state = true }, roles = { ... }, scope } }
+function _M.transitions()
+    local d = get("/_api/workflow/transitions")
+    local out = {}
+
+    if d and type(d.transitions) == "table" then
+        for _, t in ipairs(d.transitions) do
+            local from = {}
+            if type(t.from) == "table" then
+                for _, s in ipairs(t.from) do
+                    from[s] = true
+                end
+            end
+            out[t.action] = { action = t.action, title = t.title, from = from,
+                              roles = type(t.roles) == "table" and t.roles
+                                      or {},
+                              scope = t.scope }
+        end
+    end
+
+    return out
+end
+
+
+-- the calendar's exceptions of year: { ["2026-10-01"] = "holiday" ... }
+local function exceptions(year)
+    local d = get("/_api/calendar/" .. year)
+    local out = {}
+
+    if d and type(d.days) == "table" then
+        for _, day in ipairs(d.days) do
+            if type(day.date) == "string" then
+                out[day.date] = day.kind
+            end
+        end
+    end
+
+    return out
+end
+
+
+-- noon (local) of "YYYY-MM-DD", so that adding days never crosses a date
+local function noon(s)
+    local y, m, d = match(s or "", "^(%d%d%d%d)%-(%d%d)%-(%d%d)")
+    if y == nil then
+        return nil
+    end
+
+    return os.time({ year = tonumber(y), month = tonumber(m),
+                     day = tonumber(d), hour = 12 })
+end
+
+
+-- Working days from today to the date of `due_at` ("YYYY-MM-DD ..."):
+-- today (Beijing) not counted, the due day counted, as docs/workflow.md
+-- counts them.  Negative when the due day has passed: how many working
+-- days late.  nil without a deadline.  `memo` (optional) caches per page.
+function _M.working_days_left(due_at, memo)
+    if type(due_at) ~= "string" then
+        return nil
+    end
+
+    local day = match(due_at, "^(%d%d%d%d%-%d%d%-%d%d)")
+    if day == nil then
+        return nil
+    end
+
+    if memo and memo[day] then
+        return memo[day]
+    end
+
+    -- Beijing time is UTC+8 all year
+    local today = os.date("!%Y-%m-%d", ngx.time() + 8 * 3600)
+    local from, to, sign = noon(today), noon(day), 1
+
+    if to < from then
+        from, to, sign = to, from, -1
+    end
+
+    local years = {}
+    local n = 0
+    local t = from + 86400
+
+    -- at most a year ahead or behind is counted; beyond that, a year
+    while t <= to and n < 366 do
+        local date = os.date("%Y-%m-%d", t)
+        local y = match(date, "^%d+")
+        local ex = years[y]
+
+        if ex == nil then
+            ex = exceptions(y)
+            years[y] = ex
+        end
+
+        local kind = ex[date]
+        local wday = os.date("*t", t).wday
+
+        if kind == "workday"
+           or (kind ~= "holiday" and wday ~= 1 and wday ~= 7)
+        then
+            n = n + 1
+        end
+
+        t = t + 86400
+    end
+
+    n = n * sign
+
+    if memo then
+        memo[day] = n
+    end
+
+    return n
+end
+
+
+-- The badge of a deadline: { class, text } for warn ("green", "yellow",
+-- "red" from the API) and the working days left.
+function _M.badge(warn, left)
+    if warn == nil or type(warn) ~= "string" then
+        return nil
+    end
+
+    local text
+
+    if warn == "red" then
+        if left ~= nil and left < 0 then
+            text = "逾期 " .. (-left) .. " 个工作日"
+        else
+            text = "已逾期"
+        end
+
+    elseif left == nil then
+        text = ""
+
+    elseif left <= 0 then
+        text = "今日到期"
+
+    else
+        text = "剩余 " .. left .. " 个工作日"
+    end
+
+    local labels = { green = "正常", yellow = "黄牌", red = "红牌" }
+
+    return { class = warn, label = labels[warn] or "", text = text }
+end
+
+
+return _M
