@@ -295,6 +295,12 @@ local function sources(a, dept)
 end
 
 
+-- where the browser goes after an action: the page again, except where
+-- the caller's part is over (an assisting department's task is answered:
+-- back to its inbox)
+local NEXT = { assist_reply = "/console" }
+
+
 local function forms(a, list, src)
     local out = {}
 
@@ -325,6 +331,7 @@ local function forms(a, list, src)
             api = "/api/v1/appeals/" .. a.tracking_no .. "/actions/"
                   .. t.action,
             fields = fields,
+            next = NEXT[t.action] or "reload",
         }
     end
 
