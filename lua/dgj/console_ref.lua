@@ -15,7 +15,10 @@ local os = os
 local type = type
 local ipairs = ipairs
 local tonumber = tonumber
+local setmetatable = setmetatable
+local math = math
 local match = string.match
+local sub = string.sub
 
 
 -- reference data changes rarely (an admin edit); a minute is fresh enough
@@ -121,23 +124,6 @@ function _M.transitions()
 end
 
 
--- the calendar's exceptions of year: { ["2026-10-01"] = "holiday" ... }
-local function exceptions(year)
-    local d = get("/_api/calendar/" .. year)
-    local out = {}
-
-    if d and type(d.days) == "table" then
-        for _, day in ipairs(d.days) do
-            if type(day.date) == "string" then
-                out[day.date] = day.kind
-            end
-        end
-    end
-
-    return out
-end
-
-
 -- noon (local) of "YYYY-MM-DD", so that adding days never crosses a date
 local function noon(s)
     local y, m, d = match(s or "", "^(%d%d%d%d)%-(%d%d)%-(%d%d)")
@@ -150,11 +136,46 @@ local function noon(s)
 end
 
 
+-- the calendar's exceptions of year, by noon: { [t] = "holiday" ... };
+-- built once per reply of the API (weak keys: a new reply, a new map)
+local by_noon = setmetatable({}, { __mode = "k" })
+
+local function exceptions(year)
+    local d = get("/_api/calendar/" .. year)
+    if d == nil or type(d.days) ~= "table" then
+        return {}
+    end
+
+    local m = by_noon[d]
+    if m then
+        return m
+    end
+
+    m = {}
+    for _, day in ipairs(d.days) do
+        local t = type(day.date) == "string" and noon(day.date)
+        if t then
+            m[t] = day.kind
+        end
+    end
+
+    by_noon[d] = m
+
+    return m
+end
+
+
+-- working days already counted, per worker: "today|day" -> n
+local left_cache = {}
+local left_size = 0
+
+
 -- Working days from today to the date of `due_at` ("YYYY-MM-DD ..."):
 -- today (Beijing) not counted, the due day counted, as docs/workflow.md
 -- counts them.  Negative when the due day has passed: how many working
--- days late.  nil without a deadline.  `memo` (optional) caches per page.
-function _M.working_days_left(due_at, memo)
+-- days late.  nil without a deadline.  Counted once per worker and day
+-- pair: a page of 50 appeals shares a few due days.
+function _M.working_days_left(due_at)
     if type(due_at) ~= "string" then
         return nil
     end
@@ -164,50 +185,62 @@ function _M.working_days_left(due_at, memo)
         return nil
     end
 
-    if memo and memo[day] then
-        return memo[day]
-    end
-
     -- Beijing time is UTC+8 all year
     local today = os.date("!%Y-%m-%d", ngx.time() + 8 * 3600)
+    local key = today .. "|" .. day
+    local n = left_cache[key]
+
+    if n then
+        return n
+    end
+
     local from, to, sign = noon(today), noon(day), 1
 
     if to < from then
         from, to, sign = to, from, -1
     end
 
-    local years = {}
-    local n = 0
-    local t = from + 86400
+    -- the calendars of the years the count crosses (at most 6)
+    local maps = {}
+    local y1, y2 = tonumber(sub(today, 1, 4)), tonumber(sub(day, 1, 4))
+    if y1 > y2 then
+        y1, y2 = y2, y1
+    end
 
-    -- at most a year ahead or behind is counted; beyond that, a year
-    while t <= to and n < 366 do
-        local date = os.date("%Y-%m-%d", t)
-        local y = match(date, "^%d+")
-        local ex = years[y]
+    for y = math.max(y1, y2 - 5), y2 do
+        maps[#maps + 1] = exceptions(y)
+    end
 
-        if ex == nil then
-            ex = exceptions(y)
-            years[y] = ex
+    n = 0
+
+    -- 1 Sunday .. 7 Saturday, then by arithmetic: no os.date per day
+    local wday = os.date("*t", from).wday
+    local t = from
+
+    while t < to do
+        t = t + 86400
+        wday = wday % 7 + 1
+
+        local kind
+        for i = 1, #maps do
+            kind = kind or maps[i][t]
         end
-
-        local kind = ex[date]
-        local wday = os.date("*t", t).wday
 
         if kind == "workday"
            or (kind ~= "holiday" and wday ~= 1 and wday ~= 7)
         then
             n = n + 1
         end
-
-        t = t + 86400
     end
 
     n = n * sign
 
-    if memo then
-        memo[day] = n
+    if left_size > 10000 then
+        left_cache, left_size = {}, 0
     end
+
+    left_cache[key] = n
+    left_size = left_size + 1
 
     return n
 end

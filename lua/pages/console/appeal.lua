@@ -27,7 +27,11 @@ local match = string.match
 local ROLE_LABELS = {
     intake = "受理员", handler = "承办人", reviewer = "审核员",
     supervisor = "督办员", citizen = "市民", organisation = "社会组织",
-    system = "系统", ops = "运维",
+    system = "系统", ops = "运维", anonymous = "诉求人",
+}
+
+local PUBLISH_LABELS = {
+    none = "未决定", published = "已公示", withheld = "不公示",
 }
 
 local CHANNEL_LABELS = {
@@ -356,7 +360,9 @@ local function timeline(list)
             title = text(e.action_title),
             to_state = text(e.to_state_title),
             changed = e.from_state ~= e.to_state,
-            reason = REASON_LABELS[e.reason_code] or text(e.reason_code),
+            -- a code without a label (the rating's "resolved", an
+            -- extension's marker) says nothing the title does not
+            reason = REASON_LABELS[e.reason_code] or "",
             comment = text(e.comment),
             internal = e.visibility == "internal",
             due = text(e.due_at_set),
@@ -468,6 +474,8 @@ local function main()
         channel = CHANNEL_LABELS[a.channel] or text(a.channel),
         appeal_type = TYPE_LABELS[a.appeal_type] or text(a.appeal_type),
         outcome = OUTCOME_LABELS[a.outcome] or text(a.outcome),
+        publish_state = PUBLISH_LABELS[a.publish_state]
+                        or text(a.publish_state),
         badge = ref.badge(a.warn, left),
         submitter = sub and {
             name = text(sub.name), phone = text(sub.phone),

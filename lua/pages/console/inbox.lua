@@ -138,8 +138,8 @@ local function copy(t, extra)
 end
 
 
-local function shape(it, memo, box)
-    local left = ref.working_days_left(it.due_at, memo)
+local function shape(it)
+    local left = ref.working_days_left(it.due_at)
     local flags = {}
 
     if it.part == "assist" then
@@ -247,12 +247,11 @@ local function main()
         end
     end
 
-    local memo = {}
 
     if data and type(data.items) == "table" then
         for i, it in ipairs(data.items) do
             if type(it) == "table" then
-                ctx.items[i] = shape(it, memo, box)
+                ctx.items[i] = shape(it)
             end
         end
     end
