@@ -178,9 +178,15 @@
             + encodeURIComponent(location.pathname + location.search));
     }
 
+    /* a 401 that answers the form (a wrong password), not a lapsed session */
+    var FORM_401 = { invalid_credentials: true, totp_invalid: true,
+                     sms_code_invalid: true };
+
     function api(method, path, body, opts) {
         return send(method, path, body).then(function (r) {
-            if (r.status !== 401 || (opts && opts.noRefresh)) {
+            var code = r.body && r.body.error && r.body.error.code;
+            if (r.status !== 401 || (opts && opts.noRefresh)
+                || FORM_401[code]) {
                 return r;
             }
             return send("POST", "/api/v1/auth/refresh", {}).then(function (rr) {

@@ -390,6 +390,10 @@ local function main()
 
     local a, err, status = page.api("/_api/appeals/" .. no)
 
+    -- the audit log's action and object (docs/audit.md)
+    ngx.header["X-Dgj-Action"] = "appeal.view"
+    ngx.header["X-Dgj-Object"] = no
+
     if a == nil then
         if status == 404 then
             return page.error(404, "诉求不存在",

@@ -218,6 +218,10 @@ local function main()
 
     local data, err, status = page.api("/_api/inbox", { args = args })
 
+    -- the audit log's action and object (docs/audit.md)
+    ngx.header["X-Dgj-Action"] = "appeal.inbox"
+    ngx.header["X-Dgj-Object"] = box
+
     local ctx = {
         page_title = "工作台 - 民生大莞家",
         console_nav = console.nav("inbox", roles),
