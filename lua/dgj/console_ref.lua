@@ -48,79 +48,119 @@ local function get(path)
 end
 
 
--- { { code, name } } of the districts, municipal level first
-function _M.districts()
-    local d = get("/_api/districts")
-    local out = {}
+-- shaped lists, built once per reply of the API (weak keys: a new reply,
+-- a new list), so that a page does not rebuild them per request
+local shaped = setmetatable({}, { __mode = "k" })
 
-    if d and type(d.items) == "table" then
-        for _, it in ipairs(d.items) do
-            out[#out + 1] = { code = it.code, name = it.name }
-        end
+local function shape_once(path, build)
+    local d = get(path)
+    if d == nil then
+        return {}
     end
 
-    return out
+    local s = shaped[d]
+    if s == nil then
+        s = build(d)
+        shaped[d] = s
+    end
+
+    return s
+end
+
+
+-- { { code, name } } of the districts, municipal level first
+function _M.districts()
+    return shape_once("/_api/districts", function (d)
+        local out = {}
+
+        if type(d.items) == "table" then
+            for _, it in ipairs(d.items) do
+                out[#out + 1] = { code = it.code, name = it.name }
+            end
+        end
+
+        return out
+    end)
 end
 
 
 -- { { code, name, leaves = { { code, name } } } } of the catalogue
 function _M.categories()
-    local d = get("/_api/categories")
-    local out = {}
+    return shape_once("/_api/categories", function (d)
+        local out = {}
 
-    if d and type(d.items) == "table" then
-        for _, t in ipairs(d.items) do
-            local leaves = {}
-            if type(t.children) == "table" then
-                for _, l in ipairs(t.children) do
-                    leaves[#leaves + 1] = { code = l.code, name = l.name }
+        if type(d.items) == "table" then
+            for _, t in ipairs(d.items) do
+                local leaves = {}
+                if type(t.children) == "table" then
+                    for _, l in ipairs(t.children) do
+                        leaves[#leaves + 1] = { code = l.code, name = l.name }
+                    end
                 end
+                out[#out + 1] = { code = t.code, name = t.name,
+                                  leaves = leaves }
             end
-            out[#out + 1] = { code = t.code, name = t.name, leaves = leaves }
         end
-    end
 
-    return out
+        return out
+    end)
 end
 
 
 -- { { id, name, kind } } of the departments
 function _M.departments()
-    local d = get("/_api/departments")
-    local out = {}
+    return shape_once("/_api/departments", function (d)
+        local out = {}
 
-    if d and type(d.items) == "table" then
-        for _, it in ipairs(d.items) do
-            out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
+        if type(d.items) == "table" then
+            for _, it in ipairs(d.items) do
+                out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
+            end
         end
+
+        return out
+    end)
+end
+
+
+-- the same lists' version: changes when any of them was read anew
+function _M.version()
+    local v = 0
+    for _, path in ipairs({ "/_api/districts", "/_api/categories",
+                            "/_api/departments" })
+    do
+        local c = cache[path]
+        v = v + (c and c.expires or 0)
     end
 
-    return out
+    return v
 end
 
 
 -- the state machine table (GET /api/v1/workflow/transitions), by action:
 -- { action = { title, from = { state = true }, roles = { ... }, scope } }
 function _M.transitions()
-    local d = get("/_api/workflow/transitions")
-    local out = {}
+    return shape_once("/_api/workflow/transitions", function (d)
+        local out = {}
 
-    if d and type(d.transitions) == "table" then
-        for _, t in ipairs(d.transitions) do
-            local from = {}
-            if type(t.from) == "table" then
-                for _, s in ipairs(t.from) do
-                    from[s] = true
+        if type(d.transitions) == "table" then
+            for _, t in ipairs(d.transitions) do
+                local from = {}
+                if type(t.from) == "table" then
+                    for _, st in ipairs(t.from) do
+                        from[st] = true
+                    end
                 end
+                out[t.action] = { action = t.action, title = t.title,
+                                  from = from,
+                                  roles = type(t.roles) == "table"
+                                          and t.roles or {},
+                                  scope = t.scope }
             end
-            out[t.action] = { action = t.action, title = t.title, from = from,
-                              roles = type(t.roles) == "table" and t.roles
-                                      or {},
-                              scope = t.scope }
         end
-    end
 
-    return out
+        return out
+    end)
 end
 
 
@@ -165,6 +205,21 @@ local function exceptions(year)
 end
 
 
+-- today's Beijing date (UTC+8 all year), formatted once a second
+local today_at, today_s = 0, nil
+
+local function beijing_today()
+    local now = ngx.time()
+
+    if now ~= today_at then
+        today_at = now
+        today_s = os.date("!%Y-%m-%d", now + 8 * 3600)
+    end
+
+    return today_s
+end
+
+
 -- working days already counted, per worker: "today|day" -> n
 local left_cache = {}
 local left_size = 0
@@ -185,8 +240,7 @@ function _M.working_days_left(due_at)
         return nil
     end
 
-    -- Beijing time is UTC+8 all year
-    local today = os.date("!%Y-%m-%d", ngx.time() + 8 * 3600)
+    local today = beijing_today()
     local key = today .. "|" .. day
     local n = left_cache[key]
 

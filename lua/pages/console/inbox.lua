@@ -8,6 +8,7 @@
 -- deadline badges in working days (dgj.console_ref).  docs/console.md.
 
 local page = require "dgj.page"
+local template = require "dgj.template"
 local console = require "dgj.console"
 local ref = require "dgj.console_ref"
 
@@ -77,6 +78,39 @@ local INPUT_ERRORS = {
     invalid_field = "筛选条件格式不正确（日期请按“年-月-日”填写）。",
     department_filter_forbidden = "此工作箱不能按部门筛选。",
 }
+
+
+-- the filter form's HTML per worker, by box, filters and reference data:
+-- most requests are the same few boxes without filters
+local FORMS_MAX = 500
+local forms = {}
+local forms_n = 0
+
+
+local function filters_html(ctx)
+    local key = ctx.box .. "|" .. ngx.encode_args(ctx.filters) .. "|"
+                .. ref.version()
+    local html = forms[key]
+
+    if html then
+        return html
+    end
+
+    local err
+    html, err = template.render("console/inbox_filters.html", ctx)
+    if html == nil then
+        return nil, err
+    end
+
+    if forms_n >= FORMS_MAX then
+        forms, forms_n = {}, 0
+    end
+
+    forms[key] = html
+    forms_n = forms_n + 1
+
+    return html
+end
 
 
 local function text(v)
@@ -313,6 +347,14 @@ local function main()
             ctx.box_label = b.label .. "工作箱"
         end
     end
+
+    local html, ferr = filters_html(ctx)
+    if html == nil then
+        ngx.log(ngx.ERR, "dgj console: inbox filters: ", ferr)
+        return page.error(500)
+    end
+
+    ctx.filters_html = html
 
     return page.render("console/inbox.html", ctx)
 end
