@@ -41,6 +41,7 @@ const dgj_route_t  dgj_workflow_routes[] = {
     { DGJ_GET,  "/api/v1/inbox",                          dgj_wf_inbox },
     { DGJ_GET,  "/api/v1/appeals/mine",                   dgj_wf_mine },
     { DGJ_GET,  "/api/v1/appeals/{no}",                   dgj_wf_detail },
+    { DGJ_POST, "/api/v1/appeals/{no}/reveal",            dgj_wf_reveal },
     { DGJ_POST, "/api/v1/appeals/track",                  dgj_wf_track },
     { DGJ_POST, "/api/v1/appeals/track/rate",             dgj_wf_track_rate },
     { DGJ_GET,  "/api/v1/disclosures",                    dgj_wf_disclosures },

@@ -253,6 +253,7 @@ int dgj_wf_sweep(const dgj_conf_t *conf);
 /* dgj_workflow_query.c */
 dgj_rc_t dgj_wf_inbox(dgj_req_t *r);
 dgj_rc_t dgj_wf_detail(dgj_req_t *r);
+dgj_rc_t dgj_wf_reveal(dgj_req_t *r);
 
 /* dgj_workflow_public.c */
 dgj_rc_t dgj_wf_track(dgj_req_t *r);

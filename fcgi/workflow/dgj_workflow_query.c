@@ -6,7 +6,9 @@
  * each role works from (intake, handler, reviewer, supervisor boxes),
  * filtered and keyset-paged; GET /api/v1/appeals/{no}, one appeal with
  * its assist tasks, attachments, full timeline and the actions the
- * caller may take now, personal data masked for every role but intake.
+ * caller may take now, personal data masked for every role; POST
+ * /api/v1/appeals/{no}/reveal, the submitter's contact in full for intake
+ * and the lead department's handler, recorded as an internal event.
  * Also the helpers both read sides share (dgj_workflow_query.h).
  */
 
@@ -74,7 +76,7 @@ static void dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args,
 static dgj_rc_t dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q,
     json_t **out);
 static dgj_rc_t dgj_wfq_submitter(dgj_req_t *r, json_t *row,
-    const dgj_identity_t *id);
+    const dgj_identity_t *id, int full);
 static dgj_rc_t dgj_wfq_actions(dgj_req_t *r, const dgj_identity_t *id,
     const dgj_wf_appeal_t *a, json_t **out);
 static dgj_rc_t dgj_wfq_code_id(dgj_req_t *r, const char *arg,
@@ -474,6 +476,15 @@ static const dgj_sql_t  dgj_wfq_sql_events = {
 };
 
 
+/* the submitter's contact, for reveal */
+static const dgj_sql_t  dgj_wfq_sql_personal = {
+    "workflow.reveal_personal",
+    "SELECT p.name AS _name, p.phone AS _phone, p.id_number AS _id_number"
+    "  FROM appeal_personal p"
+    " WHERE p.appeal_id = ?"
+};
+
+
 /* GET /api/v1/inbox?box=&state=&category=&district=&channel=&overdue=
  *     &from=&to=&department=&limit=&cursor= */
 
@@ -641,7 +652,7 @@ dgj_wf_detail(dgj_req_t *r)
                 json_object_get(row, "rating")))));
     }
 
-    rc = dgj_wfq_submitter(r, row, &id);
+    rc = dgj_wfq_submitter(r, row, &id, 0);
     if (rc != DGJ_OK) {
         return rc;
     }
@@ -685,6 +696,114 @@ dgj_wf_detail(dgj_req_t *r)
     }
 
     return dgj_reply_json(r, 200, row);
+}
+
+
+/*
+ * POST /api/v1/appeals/{no}/reveal: the submitter's name, phone and ID
+ * number in full, for the two roles that call the citizen: intake (any
+ * appeal, anonymous ones too) and a handler of the lead department (not
+ * an anonymous submitter).  Every reveal is an internal "reveal" event on
+ * the appeal's timeline (who, when) and the audit action appeal.reveal;
+ * the appeal itself and its version do not change, so an open action form
+ * stays valid.
+ */
+dgj_rc_t
+dgj_wf_reveal(dgj_req_t *r)
+{
+    int               intake;
+    json_t           *rows, *row, *reply;
+    dgj_rc_t          rc;
+    const char       *no;
+    dgj_identity_t    id;
+    dgj_wf_appeal_t   a;
+    dgj_wf_event_t    ev;
+
+    dgj_identity_get(r, &id);
+
+    if (id.user_id == 0) {
+        return dgj_req_fail(r, DGJ_ERR_UNAUTH, "sign in first");
+    }
+
+    no = dgj_req_capture(r, "no");
+
+    if (dgj_req_audit(r, "appeal.reveal", no) != DGJ_OK
+        || dgj_req_header_add(r, "Cache-Control", "no-store") != DGJ_OK)
+    {
+        return DGJ_ERR_NOMEM;
+    }
+
+    intake = dgj_identity_has_role(&id, "intake");
+
+    if (!intake && !dgj_identity_has_role(&id, "handler")) {
+        return dgj_req_fail_code(r, DGJ_ERR_FORBIDDEN, "role_forbidden",
+                                 "only intake and the lead department's"
+                                 " handler see the submitter's contact");
+    }
+
+    rc = dgj_wf_load(r, no, 0, &a);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    rc = dgj_wf_visible(r, &id, &a);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    if (!intake) {
+        if (a.lead_dept == 0 || (uint64_t) a.lead_dept != id.dept_id) {
+            return dgj_req_fail_code(r, DGJ_ERR_FORBIDDEN,
+                                     "not_your_department",
+                                     "only the lead department's handler");
+        }
+
+        if (a.is_anonymous) {
+            return dgj_req_fail_code(r, DGJ_ERR_FORBIDDEN, "anonymous",
+                                     "the submitter asked to stay"
+                                     " anonymous");
+        }
+    }
+
+    rc = dgj_db_rows_json(r, &dgj_wfq_sql_personal, DGJ_ARGS(DGJ_I64(a.id)),
+                          &rows);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    row = json_array_get(rows, 0);
+    if (row == NULL) {
+        return dgj_req_fail(r, DGJ_ERR_NOT_FOUND, "no contact stored");
+    }
+
+    memset(&ev, 0, sizeof(dgj_wf_event_t));
+
+    ev.appeal_id = a.id;
+    ev.actor = (int64_t) id.user_id;
+    ev.role = intake ? "intake" : "handler";
+    ev.dept = (int64_t) id.dept_id;
+    ev.action = "reveal";
+    ev.from = a.state;
+    ev.to = a.state;
+
+    rc = dgj_wf_event(r, &ev, dgj_clock_now(r->conf));
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    rc = dgj_wfq_submitter(r, row, &id, 1);
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
+    reply = dgj_json_own(r, json_pack("{s:s, s:O}", "tracking_no",
+                                      a.tracking_no, "submitter",
+                                      json_object_get(row, "submitter")));
+    if (reply == NULL) {
+        return DGJ_ERR_NOMEM;
+    }
+
+    return dgj_reply_json(r, 200, reply);
 }
 
 
@@ -975,9 +1094,13 @@ dgj_wfq_action_title(const char *action)
         return "";
     }
 
-    /* the one event no transition makes */
+    /* the events no transition makes */
     if (strcmp(action, "submit") == 0) {
         return "提交诉求";
+    }
+
+    if (strcmp(action, "reveal") == 0) {
+        return "查看完整联系方式";
     }
 
     t = dgj_wf_transition(action);
@@ -1299,13 +1422,14 @@ dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q, json_t **out)
 
 
 /*
- * Intake calls the citizen back: they see who it is.  Everybody else
- * gets masks, and nothing at all of an anonymous submitter.
+ * Everybody reads masks: the full contact is an explicit, recorded step
+ * (POST .../reveal, full = 1).  An anonymous submitter is shown to intake
+ * only (masked: intake may still have to call back), to nobody else.
  */
 static dgj_rc_t
-dgj_wfq_submitter(dgj_req_t *r, json_t *row, const dgj_identity_t *id)
+dgj_wfq_submitter(dgj_req_t *r, json_t *row, const dgj_identity_t *id,
+    int full)
 {
-    int          full;
     json_t      *who;
     const char  *name, *phone, *idno;
 
@@ -1313,9 +1437,9 @@ dgj_wfq_submitter(dgj_req_t *r, json_t *row, const dgj_identity_t *id)
     phone = json_string_value(json_object_get(row, "_phone"));
     idno = json_string_value(json_object_get(row, "_id_number"));
 
-    full = dgj_identity_has_role(id, "intake");
-
-    if (!full && json_is_true(json_object_get(row, "is_anonymous"))) {
+    if (!full && !dgj_identity_has_role(id, "intake")
+        && json_is_true(json_object_get(row, "is_anonymous")))
+    {
         who = json_null();
 
     } else {

@@ -10,6 +10,7 @@ local ngx = ngx
 local type = type
 local ipairs = ipairs
 local find = string.find
+local sub = string.sub
 
 
 -- The console's sections.  `roles`: who sees the entry (any of them).
@@ -27,6 +28,23 @@ local SECTIONS = {
       roles = { "auditor" } },
     { id = "account", href = "/console/account", label = "我的账号",
       roles = nil },  -- every staff member
+    { id = "logout", href = "/logout", label = "退出登录",
+      roles = nil },
+}
+
+-- The inbox boxes (GET /api/v1/inbox?box=), in the order of their tabs:
+-- the box a role works from carries that role's name.
+local BOXES = {
+    { box = "intake", label = "受理" },
+    { box = "handler", label = "承办" },
+    { box = "reviewer", label = "审核" },
+    { box = "supervisor", label = "督办" },
+}
+
+-- The roles of staff accounts (docs/security.md "Accounts and roles").
+local STAFF = {
+    "intake", "handler", "reviewer", "supervisor", "project_manager",
+    "analyst", "ops", "sysadmin", "secadmin", "auditor",
 }
 
 
@@ -46,6 +64,46 @@ function _M.has_any(roles, wanted)
     end
 
     return false
+end
+
+
+-- true when `roles` holds a staff role: the console is for staff only
+function _M.is_staff(roles)
+    return _M.has_any(roles or _M.roles(), STAFF)
+end
+
+
+-- The inbox boxes the caller works from: { { box, label } ... }.
+function _M.boxes(roles)
+    roles = roles or _M.roles()
+
+    local out = {}
+
+    for _, b in ipairs(BOXES) do
+        if _M.has_role(roles, b.box) then
+            out[#out + 1] = b
+        end
+    end
+
+    return out
+end
+
+
+-- `next` when it is a path of this site ("/x", not "//host" nor "/\\host",
+-- no blank or control character, at most 512 bytes), else nil: the same
+-- rule as the API's resume (dgj_accounts_local_next), so ?next= can never
+-- send a signed-in browser to another site.
+function _M.local_next(next)
+    if type(next) ~= "string" or #next > 512 or sub(next, 1, 1) ~= "/" then
+        return nil
+    end
+
+    local c = sub(next, 2, 2)
+    if c == "/" or c == "\\" or find(next, "[%z\1-\32\127\\]") then
+        return nil
+    end
+
+    return next
 end
 
 

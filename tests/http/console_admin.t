@@ -44,7 +44,7 @@ my @admin_pages = map { "/console/admin$_" }
 
 is(page('/console/admin')->{status}, 302,
    'adm-1.1: signed out: to the sign-in page');
-like(page('/console/security')->{headers}{location} // '', qr{/login\?next=%2Fconsole%2Fsecurity$},
+like(page('/console/security')->{headers}{location} // '', qr{/api/v1/auth/resume\?next=%2Fconsole%2Fsecurity$},
      'adm-1.2: the security page too');
 
 for my $roles (qw(citizen intake handler reviewer supervisor analyst

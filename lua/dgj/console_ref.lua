@@ -1,0 +1,335 @@
+-- dgj.console_ref: the reference data the console pages show beside their
+-- appeals (districts, the category catalogue, departments, the holiday
+-- calendar), read through /_api/ and kept per nginx worker for TTL
+-- seconds, so that a page of 50 appeals costs one API call, not four; and
+-- the working days left before a deadline on that calendar.
+
+local page = require "dgj.page"
+
+
+local _M = { _VERSION = "0.1.0" }
+
+
+local ngx = ngx
+local os = os
+local type = type
+local ipairs = ipairs
+local tonumber = tonumber
+local setmetatable = setmetatable
+local math = math
+local match = string.match
+local sub = string.sub
+
+
+-- reference data changes rarely (an admin edit); a minute is fresh enough
+local TTL = 60
+
+local cache = {}
+
+
+-- the decoded API reply of path, from the cache or the API; nil on failure
+local function get(path)
+    local now = ngx.now()
+    local c = cache[path]
+
+    if c and c.expires > now then
+        return c.data
+    end
+
+    local data = page.api(path)
+    if data == nil then
+        -- an old copy beats none while the API is away
+        return c and c.data
+    end
+
+    cache[path] = { data = data, expires = now + TTL }
+
+    return data
+end
+
+
+-- shaped lists, built once per reply of the API (weak keys: a new reply,
+-- a new list), so that a page does not rebuild them per request
+local shaped = setmetatable({}, { __mode = "k" })
+
+local function shape_once(path, build)
+    local d = get(path)
+    if d == nil then
+        return {}
+    end
+
+    local s = shaped[d]
+    if s == nil then
+        s = build(d)
+        shaped[d] = s
+    end
+
+    return s
+end
+
+
+-- { { code, name } } of the districts, municipal level first
+function _M.districts()
+    return shape_once("/_api/districts", function (d)
+        local out = {}
+
+        if type(d.items) == "table" then
+            for _, it in ipairs(d.items) do
+                out[#out + 1] = { code = it.code, name = it.name }
+            end
+        end
+
+        return out
+    end)
+end
+
+
+-- { { code, name, leaves = { { code, name } } } } of the catalogue
+function _M.categories()
+    return shape_once("/_api/categories", function (d)
+        local out = {}
+
+        if type(d.items) == "table" then
+            for _, t in ipairs(d.items) do
+                local leaves = {}
+                if type(t.children) == "table" then
+                    for _, l in ipairs(t.children) do
+                        leaves[#leaves + 1] = { code = l.code, name = l.name }
+                    end
+                end
+                out[#out + 1] = { code = t.code, name = t.name,
+                                  leaves = leaves }
+            end
+        end
+
+        return out
+    end)
+end
+
+
+-- { { id, name, kind } } of the departments
+function _M.departments()
+    return shape_once("/_api/departments", function (d)
+        local out = {}
+
+        if type(d.items) == "table" then
+            for _, it in ipairs(d.items) do
+                out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
+            end
+        end
+
+        return out
+    end)
+end
+
+
+-- the same lists' version: changes when any of them was read anew
+function _M.version()
+    local v = 0
+    for _, path in ipairs({ "/_api/districts", "/_api/categories",
+                            "/_api/departments" })
+    do
+        local c = cache[path]
+        v = v + (c and c.expires or 0)
+    end
+
+    return v
+end
+
+
+-- the state machine table (GET /api/v1/workflow/transitions), by action:
+-- { action = { title, from = { state = true }, roles = { ... }, scope } }
+function _M.transitions()
+    return shape_once("/_api/workflow/transitions", function (d)
+        local out = {}
+
+        if type(d.transitions) == "table" then
+            for _, t in ipairs(d.transitions) do
+                local from = {}
+                if type(t.from) == "table" then
+                    for _, st in ipairs(t.from) do
+                        from[st] = true
+                    end
+                end
+                out[t.action] = { action = t.action, title = t.title,
+                                  from = from,
+                                  roles = type(t.roles) == "table"
+                                          and t.roles or {},
+                                  scope = t.scope }
+            end
+        end
+
+        return out
+    end)
+end
+
+
+-- noon (local) of "YYYY-MM-DD", so that adding days never crosses a date
+local function noon(s)
+    local y, m, d = match(s or "", "^(%d%d%d%d)%-(%d%d)%-(%d%d)")
+    if y == nil then
+        return nil
+    end
+
+    return os.time({ year = tonumber(y), month = tonumber(m),
+                     day = tonumber(d), hour = 12 })
+end
+
+
+-- the calendar's exceptions of year, by noon: { [t] = "holiday" ... };
+-- built once per reply of the API (weak keys: a new reply, a new map)
+local by_noon = setmetatable({}, { __mode = "k" })
+
+local function exceptions(year)
+    local d = get("/_api/calendar/" .. year)
+    if d == nil or type(d.days) ~= "table" then
+        return {}
+    end
+
+    local m = by_noon[d]
+    if m then
+        return m
+    end
+
+    m = {}
+    for _, day in ipairs(d.days) do
+        local t = type(day.date) == "string" and noon(day.date)
+        if t then
+            m[t] = day.kind
+        end
+    end
+
+    by_noon[d] = m
+
+    return m
+end
+
+
+-- today's Beijing date (UTC+8 all year), formatted once a second
+local today_at, today_s = 0, nil
+
+local function beijing_today()
+    local now = ngx.time()
+
+    if now ~= today_at then
+        today_at = now
+        today_s = os.date("!%Y-%m-%d", now + 8 * 3600)
+    end
+
+    return today_s
+end
+
+
+-- working days already counted, per worker: "today|day" -> n
+local left_cache = {}
+local left_size = 0
+
+
+-- Working days from today to the date of `due_at` ("YYYY-MM-DD ..."):
+-- today (Beijing) not counted, the due day counted, as docs/workflow.md
+-- counts them.  Negative when the due day has passed: how many working
+-- days late.  nil without a deadline.  Counted once per worker and day
+-- pair: a page of 50 appeals shares a few due days.
+function _M.working_days_left(due_at)
+    if type(due_at) ~= "string" then
+        return nil
+    end
+
+    local day = match(due_at, "^(%d%d%d%d%-%d%d%-%d%d)")
+    if day == nil then
+        return nil
+    end
+
+    local today = beijing_today()
+    local key = today .. "|" .. day
+    local n = left_cache[key]
+
+    if n then
+        return n
+    end
+
+    local from, to, sign = noon(today), noon(day), 1
+
+    if to < from then
+        from, to, sign = to, from, -1
+    end
+
+    -- the calendars of the years the count crosses (at most 6)
+    local maps = {}
+    local y1, y2 = tonumber(sub(today, 1, 4)), tonumber(sub(day, 1, 4))
+    if y1 > y2 then
+        y1, y2 = y2, y1
+    end
+
+    for y = math.max(y1, y2 - 5), y2 do
+        maps[#maps + 1] = exceptions(y)
+    end
+
+    n = 0
+
+    -- 1 Sunday .. 7 Saturday, then by arithmetic: no os.date per day
+    local wday = os.date("*t", from).wday
+    local t = from
+
+    while t < to do
+        t = t + 86400
+        wday = wday % 7 + 1
+
+        local kind
+        for i = 1, #maps do
+            kind = kind or maps[i][t]
+        end
+
+        if kind == "workday"
+           or (kind ~= "holiday" and wday ~= 1 and wday ~= 7)
+        then
+            n = n + 1
+        end
+    end
+
+    n = n * sign
+
+    if left_size > 10000 then
+        left_cache, left_size = {}, 0
+    end
+
+    left_cache[key] = n
+    left_size = left_size + 1
+
+    return n
+end
+
+
+-- The badge of a deadline: { class, text } for warn ("green", "yellow",
+-- "red" from the API) and the working days left.
+function _M.badge(warn, left)
+    if warn == nil or type(warn) ~= "string" then
+        return nil
+    end
+
+    local text
+
+    if warn == "red" then
+        if left ~= nil and left < 0 then
+            text = "逾期 " .. (-left) .. " 个工作日"
+        else
+            text = "已逾期"
+        end
+
+    elseif left == nil then
+        text = ""
+
+    elseif left <= 0 then
+        text = "今日到期"
+
+    else
+        text = "剩余 " .. left .. " 个工作日"
+    end
+
+    local labels = { green = "正常", yellow = "黄牌", red = "红牌" }
+
+    return { class = warn, label = labels[warn] or "", text = text }
+end
+
+
+return _M
