@@ -1,10 +1,15 @@
--- lua/pages/home.lua: controller of the home page (location = /).  Owns
--- what the home page shows: it fetches the overview, the districts and the
--- category catalogue from the API in parallel, shapes them for
--- templates/home.html and answers 503 with the error page when any of the
--- three is missing or malformed (never a page with empty figures).
+-- lua/pages/home.lua: controller of the home page of both columns
+-- (location = / and = /wx/).  Owns what the home page shows: the
+-- overview, the districts and the category catalogue, and the latest
+-- disclosures, all through dgj.cache (fresh for portal.TTL seconds, old
+-- copies served with a notice while the backend is down), shaped for
+-- templates/home.html.  The rendered page is kept per worker while its
+-- data is fresh.  It answers 503 with the error page only when there is
+-- no copy at all (never a page with empty figures).
 
 local page = require "dgj.page"
+local cache = require "dgj.cache"
+local portal = require "dgj.portal"
 
 
 local ngx = ngx
@@ -26,6 +31,28 @@ local TYPE_LABELS = {
 }
 
 local WEEKDAYS = { "日", "一", "二", "三", "四", "五", "六" }
+
+
+local function loader(path, opts)
+    return function()
+        local data, err, status = page.api(path, opts)
+        if data == nil then
+            return nil, (err or "?") .. " (" .. (status or 0) .. ")"
+        end
+
+        return data
+    end
+end
+
+
+-- n / d as a percentage with one decimal, or nil without a denominator.
+local function pct(n, d)
+    if type(n) ~= "number" or type(d) ~= "number" or d <= 0 then
+        return nil
+    end
+
+    return math.floor(n * 1000 / d + 0.5) / 10
+end
 
 
 -- A count from the API: a non-negative integer, or nil.
@@ -166,43 +193,123 @@ local function build_categories(res)
 end
 
 
-local function main()
-    local res = page.api_multi({
-        { "/_api/overview" },
-        { "/_api/districts" },
-        { "/_api/categories" },
-    })
+-- The latest published appeals for the home page (the first page of the
+-- disclosures, cached like the rest).
+local function build_latest(res)
+    local out = {}
 
-    for _, r in ipairs(res) do
-        if r.data == nil then
-            -- page.api_multi logged which call failed and why
-            return page.error(503)
+    for i, it in ipairs(type(res.items) == "table" and res.items or {}) do
+        if i > 5 then
+            break
         end
+
+        if type(it) == "table" and type(it.public_title) == "string" then
+            out[#out + 1] = {
+                tracking_no = it.tracking_no,
+                title = it.public_title,
+                category = it.category_name,
+                district = it.district_name,
+                published_on = type(it.published_at) == "string"
+                               and it.published_at:sub(1, 10) or "",
+                rating_title = it.rating_title,
+            }
+        end
+    end
+
+    return out
+end
+
+
+local function render(v)
+    local ov, s1 = cache.get("overview", portal.TTL,
+                             loader("/_api/overview"))
+    local dists, s2 = cache.get("districts", portal.TTL,
+                                loader("/_api/districts"))
+    local cats, s3 = cache.get("categories", portal.TTL,
+                               loader("/_api/categories"))
+
+    if ov == nil or dists == nil or cats == nil then
+        -- neither fresh nor old data: nothing honest to show
+        return nil, "no data", 503
     end
 
     local overview, districts, topics, err
 
-    overview, err = build_overview(res[1].data)
+    overview, err = build_overview(ov)
     if overview then
-        districts, err = build_districts(res[2].data)
+        districts, err = build_districts(dists)
     end
 
     if districts then
-        topics, err = build_categories(res[3].data)
+        topics, err = build_categories(cats)
     end
 
     if topics == nil then
-        ngx.log(ngx.ERR, "dgj home: ", err)
-        return page.error(503)
+        return nil, err, 503
     end
 
-    return page.render("home.html", {
-        page_title = "民生大莞家 - 东莞市民生诉求服务平台",
+    local month
+    if type(ov.month) == "table" then
+        local m = ov.month
+        month = {
+            appeals = count(m.appeals) or 0,
+            closure_rate = pct(m.closed, m.appeals),
+            satisfaction_rate = pct(m.satisfied, m.rated),
+        }
+    end
+
+    -- the latest disclosures are a bonus: the page stands without them
+    local latest
+    local dres, s4 = cache.get("disclosures:home", portal.TTL,
+                               loader("/_api/disclosures",
+                                      { args = { limit = 5 } }))
+    if dres then
+        latest = build_latest(dres)
+    end
+
+    local stale = s1 or s2 or s3 or s4 or false
+
+    return page.render_html("home.html", portal.ctx(v, {
+        page_title = v.wx and "民生大莞家 · 微信服务"
+                     or "民生大莞家 - 东莞市民生诉求服务平台",
+        share_desc = "东莞市民生诉求服务平台：提出诉求、查询进度、查看公开答复。",
         nav = "home",
+        base = v.base,
+        wx = v.wx,
+        stale = stale,
         overview = overview,
+        month = month,
+        latest = latest,
         districts = districts,
         topics = topics,
-    })
+    })), nil, 200, stale
+end
+
+
+local function main()
+    local v = portal.variant()
+    local key = "home:" .. v.name
+
+    -- the rendered page, per worker, as long as its data is fresh
+    local html = cache.get_local(key)
+    if html then
+        return page.send_html(html)
+    end
+
+    local err, status, stale
+    html, err, status, stale = render(v)
+
+    if html == nil then
+        ngx.log(ngx.ERR, "dgj home: ", err)
+        return page.error(status or 503)
+    end
+
+    local until_t = math.min(cache.fresh_until("overview"),
+                             cache.fresh_until("districts"),
+                             cache.fresh_until("categories"))
+    cache.set_local(key, html, until_t)
+
+    return page.send_html(html)
 end
 
 
