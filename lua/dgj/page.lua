@@ -43,6 +43,10 @@ local MESSAGES = {
         title = "页面不存在",
         detail = "您要找的页面不存在或已被移除，请从首页重新进入。",
     },
+    [429] = {
+        title = "操作太频繁",
+        detail = "您的操作太频繁了，请稍等一分钟再试。",
+    },
     [500] = {
         title = "系统出了点问题",
         detail = "服务器处理您的请求时出错，我们已经记录下来，请稍后再试。",
@@ -210,8 +214,8 @@ local function send(status, html, cache_control)
     h["Referrer-Policy"] = "same-origin"
     h["X-Frame-Options"] = "DENY"
 
-    if status == 503 then
-        h["Retry-After"] = RETRY_AFTER
+    if status == 503 or status == 429 then
+        h["Retry-After"] = status == 503 and RETRY_AFTER or 60
     end
 
     ngx.print(html)

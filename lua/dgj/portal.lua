@@ -287,6 +287,14 @@ function _M.minute(s)
 end
 
 
+-- Is this request over the limit module's policy?  The submit and follow
+-- locations run the module in dry-run mode so that the page, not the
+-- module's JSON, answers: a Chinese page with the typed text kept.
+function _M.limited()
+    return ngx.var.dgj_limit_status == "DRY_RUN"
+end
+
+
 -- Is the caller signed in (dgj_auth optional put the user in $dgj_user_id)?
 function _M.signed_in()
     local id = ngx.var.dgj_user_id

@@ -273,6 +273,19 @@ local function main()
     local method = ngx.req.get_method()
     local rate = sub(ngx.var.uri, -5) == "/rate"
 
+    if portal.limited() then
+        if method == "POST" then
+            local args = form.read() or {}
+            local e = form.errors()
+            e:add("form", "查询太频繁，请一分钟后再试。")
+            return show(v, { vals = { tracking_no = upper(form.trim(
+                                          args.tracking_no)) },
+                             errors = e, status = 429 })
+        end
+
+        return page.error(429)
+    end
+
     if method == "POST" then
         if rate then
             return post_rate(v)

@@ -201,6 +201,12 @@ local function post(v)
 
     local vals = values_from(args)
 
+    if portal.limited() then
+        local e = form.errors()
+        e:add("form", "提交太频繁，请一分钟后再试（您填写的内容已保留）。")
+        return show_form(v, vals, e, 429)
+    end
+
     if not form.csrf_ok(args, "submit") then
         local e = form.errors()
         e:add("form", "页面已过期或来源不明，请核对后再次提交（您填写的内容已保留）。")
@@ -305,6 +311,10 @@ local function main()
     if method ~= "GET" and method ~= "HEAD" then
         ngx.header["Allow"] = "GET, HEAD, POST"
         return ngx.exit(405)
+    end
+
+    if portal.limited() then
+        return page.error(429)
     end
 
     local q = ngx.req.get_uri_args(10)
