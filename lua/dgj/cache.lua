@@ -11,6 +11,7 @@
 -- be a little old.  docs/portal.md tells the whole story.
 
 local cjson = require "cjson.safe"
+local lrucache = require "resty.lrucache"
 
 
 local _M = { _VERSION = "0.1.0" }
@@ -123,22 +124,24 @@ end
 
 
 -- A per-worker copy of something made from cached values (a rendered
--- page), valid until `until_t`.  get_local returns it or nil.
-local rendered = {}
+-- page), valid until `until_t`; the least recently used go first, so
+-- disclosure pages for many filters cannot fill the worker's memory.
+-- get_local returns it or nil.
+local RENDERED_ITEMS = 2000
+
+local rendered = assert(lrucache.new(RENDERED_ITEMS))
 
 function _M.get_local(key)
-    local r = rendered[key]
-
-    if r and r.until_t > now() then
-        return r.value
-    end
-
-    return nil
+    return (rendered:get(key))
 end
 
 
 function _M.set_local(key, value, until_t)
-    rendered[key] = { value = value, until_t = until_t }
+    local ttl = until_t - now()
+
+    if ttl > 0 then
+        rendered:set(key, value, ttl)
+    end
 end
 
 
@@ -159,7 +162,7 @@ end
 -- Drops every entry (tests and operators: docs/portal.md).
 function _M.flush()
     local_copy = {}
-    rendered = {}
+    rendered:flush_all()
 
     local d = dict()
     if d then

@@ -307,6 +307,7 @@ local function main()
     local until_t = math.min(cache.fresh_until("overview"),
                              cache.fresh_until("districts"),
                              cache.fresh_until("categories"))
+    html = portal.compact(html)
     cache.set_local(key, html, until_t)
 
     return page.send_html(html)

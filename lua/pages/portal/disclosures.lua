@@ -6,6 +6,7 @@
 -- never sees a name or a phone number.  docs/portal.md.
 
 local page = require "dgj.page"
+local cache = require "dgj.cache"
 local portal = require "dgj.portal"
 
 
@@ -47,6 +48,15 @@ end
 
 local function list(v)
     local f = filters()
+
+    -- the rendered page, per worker and filters, while its data is fresh
+    local dkey = portal.disclosures_key(f, 20)
+    local key = v.name .. ":" .. dkey .. (f.bad_date and ":bad" or "")
+    local html = cache.get_local(key)
+    if html then
+        return page.send_html(html)
+    end
+
     local cat, cstale = portal.catalogue()
 
     local res, stale, err, status = portal.disclosures(f, 20)
@@ -89,7 +99,8 @@ local function list(v)
         next_href = v.base .. "/disclosures?" .. ngx.encode_args(args)
     end
 
-    return page.render("portal/disclosures.html", portal.ctx(v, {
+    local err2
+    html, err2 = page.render_html("portal/disclosures.html", portal.ctx(v, {
         page_title = "公开答复 - 民生大莞家",
         share_desc = "东莞市民生诉求的公开答复：诉求、答复和评价，个人信息一律隐去。",
         nav = "disclosures",
@@ -101,6 +112,20 @@ local function list(v)
         first_href = f.cursor ~= "" and (v.base .. "/disclosures") or nil,
         note = note or (f.bad_date and "日期格式应为 年-月-日，已忽略。"),
     }))
+
+    if html == nil then
+        ngx.log(ngx.ERR, "dgj disclosures: render: ", err2)
+        return page.error(500)
+    end
+
+    html = portal.compact(html)
+
+    if note == nil then
+        cache.set_local(key, html, math.min(cache.fresh_until(dkey),
+            cache.fresh_until("categories"), cache.fresh_until("districts")))
+    end
+
+    return page.send_html(html)
 end
 
 
