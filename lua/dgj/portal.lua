@@ -50,30 +50,36 @@ _M.OUTCOMES = {
 }
 
 
+-- the two columns; shared, never modified
+local WX = {
+    name = "wx",
+    wx = true,
+    base = "/wx",
+    home = "/wx/",
+    channel = "wechat",
+    layout = "wx/layout.html",
+}
+
+local PORTAL = {
+    name = "portal",
+    wx = false,
+    base = "",
+    home = "/",
+    channel = "portal",
+    layout = "layout.html",
+    styles = { "/static/css/portal.css" },
+}
+
+
 -- The column of this request: the portal (/...) or WeChat (/wx/...).
 function _M.variant()
     local uri = ngx.var.uri
 
     if sub(uri, 1, 4) == "/wx/" or uri == "/wx" then
-        return {
-            name = "wx",
-            wx = true,
-            base = "/wx",
-            home = "/wx/",
-            channel = "wechat",
-            layout = "wx/layout.html",
-        }
+        return WX
     end
 
-    return {
-        name = "portal",
-        wx = false,
-        base = "",
-        home = "/",
-        channel = "portal",
-        layout = "layout.html",
-        styles = { "/static/css/portal.css" },
-    }
+    return PORTAL
 end
 
 

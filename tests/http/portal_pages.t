@@ -16,7 +16,7 @@ use utf8;
 use Test::More;
 use Encode ();
 use DgjTest qw(sql wait_until);
-use DgjWorkflow qw(staff_token act dept_id);
+use DgjWorkflow qw(staff_token act dept_id citizen_token);
 use DgjPortal qw(new_visitor page_get page_post hidden answer_question
                  submit_form_fields PNG);
 
@@ -171,5 +171,24 @@ my $q = Encode::encode_utf8('ZZZ不存在的词');
 $q =~ s/([^A-Za-z0-9])/sprintf '%%%02X', ord $1/ge;
 ($res, $html) = page_get($v, "/disclosures?q=$q");
 like($html, qr/data-testid="disclosures-empty"/, 'flow-10: a keyword without match');
+
+# 7. a signed-in citizen (cookie): the page submission is theirs, and the
+# follow page lists it under 我的诉求; an anonymous visitor sees no list
+my ($ctoken) = citizen_token();
+my $c = new_visitor();
+$c->{cookies}{dgj_at} = $ctoken;
+($res, $html) = page_get($c, '/submit');
+($res, $html) = page_post($c, '/submit', submit_form_fields($html,
+    fields => { title => '我的诉求列表测试' }));
+is($res->{status}, 200, 'mine-1: a signed-in citizen submits through the page');
+my ($mine_no) = $html =~ /data-testid="receipt-tracking-no">(DG\d{14})</;
+($res, $html) = page_get($c, '/follow');
+like($html, qr/data-testid="my-appeals"/, 'mine-2: the follow page lists my appeals');
+like($html, qr/\Q$mine_no\E<\/span> 我的诉求列表测试/, 'mine-2: with the one just submitted');
+($res, $html) = page_get(new_visitor(), '/follow');
+unlike($html, qr/data-testid="my-appeals"/, 'mine-3: not for an anonymous visitor');
+($res, $html) = page_get(new_visitor(), '/wx/follow');
+like($html, qr{href="/api/v1/auth/wechat/start\?next=/wx/follow"},
+     'mine-4: the WeChat column offers WeChat sign-in');
 
 done_testing();
