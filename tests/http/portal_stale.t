@@ -12,12 +12,16 @@ use warnings;
 use utf8;
 
 use Test::More;
+use IO::Socket::UNIX;
+use Socket qw(SOCK_STREAM);
 use DgjTest qw(stack wait_until get_json);
 use DgjWorkflow qw(walk_to staff_token act);
 use DgjPortal qw(new_visitor page_get page_post submit_form_fields);
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
+
+my $SOCK = "$ENV{DGJ_VAR}/run/fcgi/main.sock";
 
 # portal.TTL is 10 s; a stale copy is served after a failed reload
 my $TTL = 10;
@@ -48,6 +52,17 @@ for my $fault ([ db => 'stop-db', 'start-db' ],
     my ($what, $stop, $start) = @$fault;
 
     ok(stack($stop), "stale-$what: $stop");
+
+    # a pool that died leaves its socket behind: nginx is refused (an
+    # error line), not told the path is gone (a crit line, which
+    # tests/final/logs_clean.t counts as a failure)
+    my $dead;
+    if ($what eq 'pool') {
+        unlink $SOCK;
+        $dead = IO::Socket::UNIX->new(Local => $SOCK, Type => SOCK_STREAM);
+        ok($dead, 'stale-pool: a dead socket is left at the pool\'s path');
+        chmod 0777, $SOCK;
+    }
     # past the fresh time: the next request tries to reload and fails
     sleep $TTL + 1;
 
@@ -86,6 +101,11 @@ for my $fault ([ db => 'stop-db', 'start-db' ],
         _csrf => DgjPortal::hidden($html, '_csrf'), tracking_no => $no,
         query_code => 'ABCDEF' ]);
     is($res->{status}, 503, "stale-$what: a query gets 503, not a false 'not found'");
+
+    if ($dead) {
+        close $dead;
+        unlink $SOCK;
+    }
 
     ok(stack($start), "stale-$what: $start");
     ok(wait_until(20, sub {
