@@ -143,6 +143,8 @@ for (const col of COLUMNS) {
             assert(await s.page.getByTestId('error-f-category_code').count()
                    === 1, 'no error next to the category');
             const kept = await s.page.getByLabel('诉求内容').inputValue();
+            const topics = await s.page.locator('#f-category_topic option').count();
+            assert(topics >= 11, `the two-step picker has ${topics} topic options`);
             assert(kept === '工地夜里施工，吵得睡不着。\n已经持续一周。',
                 `content kept as "${kept}"`);
             const focused = await s.page.evaluate(
@@ -154,6 +156,8 @@ for (const col of COLUMNS) {
     tests.push([`${n}-5: submit with an image: the receipt shows number and code`,
         async () => {
             const page = s.page;
+            // portal.js makes the picker two steps: topic, then leaf
+            await page.getByLabel('诉求大类').selectOption({ label: '生态环境' });
             await page.getByLabel('诉求分类').selectOption('0301');
             await page.getByLabel('所在镇街').selectOption('441900101');
             await page.getByLabel('详细地址（选填）').fill('石碣镇政府路 1 号');

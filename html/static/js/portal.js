@@ -10,6 +10,63 @@
     var KEPT = ['category_code', 'district_code', 'address', 'title',
                 'content', 'name', 'phone'];
 
+    // The category picker in two steps: a topic select is put before the
+    // leaf select (whose optgroups are the topics), and the leaf select
+    // then lists only that topic's leaves.  Without JavaScript the one
+    // select with its groups does the same job.
+    function twoLevel(leaf) {
+        if (!leaf || !leaf.querySelector('optgroup')) {
+            return;
+        }
+
+        var groups = Array.prototype.slice.call(
+            leaf.querySelectorAll('optgroup'));
+        var placeholder = leaf.options[0];
+        var topic = document.createElement('select');
+        var label = document.createElement('label');
+        var wrap = document.createElement('div');
+
+        topic.id = 'f-category_topic';
+        label.htmlFor = topic.id;
+        label.textContent = '诉求大类';
+        topic.add(new Option('请选择大类', ''));
+        groups.forEach(function (g, i) {
+            topic.add(new Option(g.label, String(i)));
+        });
+        wrap.className = 'field';
+        wrap.appendChild(label);
+        wrap.appendChild(topic);
+        leaf.parentNode.parentNode.insertBefore(wrap, leaf.parentNode);
+
+        var chosen = leaf.value;
+
+        function fill(i) {
+            var keep = leaf.value;
+            while (leaf.firstChild) {
+                leaf.removeChild(leaf.firstChild);
+            }
+            leaf.appendChild(placeholder);
+            if (i === '') {
+                return;
+            }
+            groups[Number(i)].querySelectorAll('option').forEach(function (o) {
+                leaf.appendChild(o);
+            });
+            leaf.value = keep;
+            if (leaf.value !== keep) {
+                leaf.value = '';
+            }
+        }
+
+        groups.forEach(function (g, i) {
+            if (chosen && g.querySelector('option[value="' + chosen + '"]')) {
+                topic.value = String(i);
+            }
+        });
+        fill(topic.value);
+        topic.addEventListener('change', function () { fill(topic.value); });
+    }
+
     function store() {
         try {
             return window.sessionStorage;
@@ -35,6 +92,11 @@
     }
 
     var form = document.querySelector('[data-testid="submit-form"]');
+
+    if (form) {
+        twoLevel(form.elements.category_code);
+    }
+
     if (!form || !s) {
         return;
     }
