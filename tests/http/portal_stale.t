@@ -37,6 +37,12 @@ my @pages = ('/', '/wx/', '/submit', '/wx/submit', '/disclosures',
              '/wx/disclosures', "/disclosures/$no");
 my $v = new_visitor();
 
+# a list cached before the publication shows it within the fresh time
+ok(wait_until(2 * $TTL, sub {
+    my (undef, $h) = page_get($v, '/disclosures');
+    return $h =~ /data-no="$no"/;
+}), 'stale-0: the new disclosure is in the list');
+
 # warm every worker's copy and the shared dict
 for my $p (@pages) {
     for (1 .. 4) {
