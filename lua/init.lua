@@ -32,6 +32,7 @@ local TEMPLATES = {
     "portal/follow.html",
     "portal/disclosures.html",
     "portal/disclosure.html",
+    "portal/signin.html",
     "audit.html",
     "partials/audit_records.html",
 }

@@ -33,7 +33,7 @@ sub escaped_ok {
 # 1. every page: status, type, headers, language
 my $v = new_visitor();
 for my $p ('/', '/wx/', '/submit', '/wx/submit', '/follow', '/wx/follow',
-           '/disclosures', '/wx/disclosures')
+           '/disclosures', '/wx/disclosures', '/signin', '/wx/signin')
 {
     my ($res, $html) = page_get($v, $p);
     is($res->{status}, 200, "pages-1: GET $p answers 200");
