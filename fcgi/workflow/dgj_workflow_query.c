@@ -29,7 +29,7 @@
 #define DGJ_WFQ_CURSOR_MAX  96
 
 /* bind values of a list query: see the order in dgj_wfq_inbox_bind() */
-#define DGJ_WFQ_MAX_ARGS    40
+#define DGJ_WFQ_MAX_ARGS    (2 + 4 * (1 + 20 + 6 + 1) + 1)
 
 
 typedef struct {
@@ -63,6 +63,10 @@ static dgj_rc_t dgj_wfq_inbox_args(dgj_req_t *r, const dgj_identity_t *id,
     dgj_wfq_inbox_t *q);
 static size_t dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list,
     dgj_arg_t *args);
+static size_t dgj_wfq_handler_bind(const dgj_wfq_inbox_t *q,
+    dgj_arg_t *args);
+static void dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args,
+    size_t *n);
 static dgj_rc_t dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q,
     json_t **out);
 static dgj_rc_t dgj_wfq_submitter(dgj_req_t *r, json_t *row,
@@ -135,18 +139,20 @@ static char *dgj_wfq_unb64url(dgj_req_t *r, const char *s, size_t *len);
     "         WHERE t.department_id = ? AND t.state = 'open') b"              \
     "  JOIN appeals a ON a.id = b.id"
 
-#define DGJ_WFQ_FILTERS                                                       \
-    "   AND (? IS NULL OR a.state = ?)"                                       \
-    "   AND (? IS NULL OR a.category_id = ?)"                                 \
-    "   AND (? IS NULL OR a.category_id IN"                                   \
+#define DGJ_WFQ_FILTERS_ON(t)                                                 \
+    "   AND (? IS NULL OR " t ".state = ?)"                                   \
+    "   AND (? IS NULL OR " t ".category_id = ?)"                             \
+    "   AND (? IS NULL OR " t ".category_id IN"                               \
     "        (SELECT ct.id FROM categories ct WHERE ct.parent_id = ?))"       \
-    "   AND (? IS NULL OR a.district_id = ?)"                                 \
-    "   AND (? IS NULL OR a.channel = ?)"                                     \
-    "   AND (? IS NULL OR a.due_at < ?)"                                      \
-    "   AND (? IS NULL OR a.warn_at <= ?)"                                    \
-    "   AND (? IS NULL OR a.submitted_at >= ?)"                               \
-    "   AND (? IS NULL OR a.submitted_at < ?)"                                \
-    "   AND (? IS NULL OR a.lead_department_id = ?)"
+    "   AND (? IS NULL OR " t ".district_id = ?)"                             \
+    "   AND (? IS NULL OR " t ".channel = ?)"                                 \
+    "   AND (? IS NULL OR " t ".due_at < ?)"                                  \
+    "   AND (? IS NULL OR " t ".warn_at <= ?)"                                \
+    "   AND (? IS NULL OR " t ".submitted_at >= ?)"                           \
+    "   AND (? IS NULL OR " t ".submitted_at < ?)"                            \
+    "   AND (? IS NULL OR " t ".lead_department_id = ?)"
+
+#define DGJ_WFQ_FILTERS  DGJ_WFQ_FILTERS_ON("a")
 
 #define DGJ_WFQ_PAGE                                                          \
     DGJ_WFQ_SQL_AFTER("a.due_at", "a.id")                                     \
@@ -179,14 +185,43 @@ static const dgj_sql_t  dgj_wfq_sql_intake_counts = {
     DGJ_WFQ_GROUP
 };
 
+/*
+ * The handler page: each branch is already a page -- the department's
+ * appeals in one state through ix_appeals_lead_due (lead_department_id,
+ * state, due_at, and the id InnoDB appends), read in order and stopped at
+ * the limit, and the open sub-tasks -- so the page costs the rows it
+ * shows, not the box's size.  The union of the branches' pages holds the
+ * first rows of the whole box.  Bind order: now, now, then per branch
+ * (department, 20 filter values, 6 cursor values, limit) four times,
+ * then the limit (dgj_wfq_handler_bind()).
+ */
+#define DGJ_WFQ_HANDLER_LEAD(st)                                              \
+    "  (SELECT x.id, x.due_at FROM appeals x"                                 \
+    "    WHERE x.lead_department_id = ? AND x.state = '" st "'"               \
+    DGJ_WFQ_FILTERS_ON("x")                                                   \
+    DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")                                     \
+    "    ORDER BY x.due_at, x.id LIMIT ?)"
+
 static const dgj_sql_t  dgj_wfq_sql_handler = {
     "workflow.inbox_handler",
     DGJ_WFQ_COLS
-    DGJ_WFQ_BOX_HANDLER
+    "  FROM ("
+    DGJ_WFQ_HANDLER_LEAD("dispatched")
+    "  UNION"
+    DGJ_WFQ_HANDLER_LEAD("handling")
+    "  UNION"
+    DGJ_WFQ_HANDLER_LEAD("reopened")
+    "  UNION"
+    "  (SELECT x.id, x.due_at FROM appeal_tasks t"
+    "     JOIN appeals x ON x.id = t.appeal_id"
+    "    WHERE t.department_id = ? AND t.state = 'open'"
+    DGJ_WFQ_FILTERS_ON("x")
+    DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")
+    "    ORDER BY x.due_at, x.id LIMIT ?)) b"
+    "  JOIN appeals a ON a.id = b.id"
     DGJ_WFQ_JOINS
-    " WHERE 1 = 1"
-    DGJ_WFQ_FILTERS
-    DGJ_WFQ_PAGE
+    " ORDER BY a.due_at, a.id"
+    " LIMIT ?"
 };
 
 static const dgj_sql_t  dgj_wfq_sql_handler_counts = {
@@ -984,6 +1019,10 @@ dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list, dgj_arg_t *args)
 
     n = 0;
 
+    if (list && q->box->own_dept) {
+        return dgj_wfq_handler_bind(q, args);
+    }
+
     if (list) {
         args[n++] = DGJ_STR(q->now);
         args[n++] = DGJ_STR(q->now);
@@ -998,24 +1037,7 @@ dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list, dgj_arg_t *args)
         args[n++] = DGJ_STR(q->now);
     }
 
-    dgj_wfq_bind_pair(args, &n, q->state != NULL,
-                      q->state ? DGJ_STR(q->state) : DGJ_NULL);
-    dgj_wfq_bind_pair(args, &n, q->f.leaf != 0, DGJ_I64(q->f.leaf));
-    dgj_wfq_bind_pair(args, &n, q->f.topic != 0, DGJ_I64(q->f.topic));
-    dgj_wfq_bind_pair(args, &n, q->f.district != 0, DGJ_I64(q->f.district));
-    dgj_wfq_bind_pair(args, &n, q->channel != NULL,
-                      q->channel ? DGJ_STR(q->channel) : DGJ_NULL);
-    dgj_wfq_bind_pair(args, &n,
-                      q->overdue != NULL && strcmp(q->overdue, "true") == 0,
-                      DGJ_STR(q->now));
-    dgj_wfq_bind_pair(args, &n,
-                      q->overdue != NULL && strcmp(q->overdue, "warned") == 0,
-                      DGJ_STR(q->now));
-    dgj_wfq_bind_pair(args, &n, q->f.from != NULL,
-                      q->f.from ? DGJ_STR(q->f.from) : DGJ_NULL);
-    dgj_wfq_bind_pair(args, &n, q->f.to != NULL,
-                      q->f.to ? DGJ_STR(q->f.to) : DGJ_NULL);
-    dgj_wfq_bind_pair(args, &n, q->department != 0, DGJ_I64(q->department));
+    dgj_wfq_filters_bind(q, args, &n);
 
     if (list) {
         dgj_wfq_cursor_bind(&q->cursor, args, &n);
@@ -1025,6 +1047,56 @@ dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list, dgj_arg_t *args)
     }
 
     return n;
+}
+
+
+/* the handler page's order: see dgj_wfq_sql_handler */
+static size_t
+dgj_wfq_handler_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args)
+{
+    int     branch;
+    size_t  n;
+
+    n = 0;
+    args[n++] = DGJ_STR(q->now);
+    args[n++] = DGJ_STR(q->now);
+
+    for (branch = 0; branch < 4; branch++) {
+        args[n++] = DGJ_I64(q->dept);
+        dgj_wfq_filters_bind(q, args, &n);
+        dgj_wfq_cursor_bind(&q->cursor, args, &n);
+        args[n++] = DGJ_I64(q->limit + 1);
+    }
+
+    /* one more than asked: whether there is a next page */
+    args[n++] = DGJ_I64(q->limit + 1);
+
+    return n;
+}
+
+
+/* the 20 values of DGJ_WFQ_FILTERS_ON(), appended at *n */
+static void
+dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args, size_t *n)
+{
+    dgj_wfq_bind_pair(args, n, q->state != NULL,
+                      q->state ? DGJ_STR(q->state) : DGJ_NULL);
+    dgj_wfq_bind_pair(args, n, q->f.leaf != 0, DGJ_I64(q->f.leaf));
+    dgj_wfq_bind_pair(args, n, q->f.topic != 0, DGJ_I64(q->f.topic));
+    dgj_wfq_bind_pair(args, n, q->f.district != 0, DGJ_I64(q->f.district));
+    dgj_wfq_bind_pair(args, n, q->channel != NULL,
+                      q->channel ? DGJ_STR(q->channel) : DGJ_NULL);
+    dgj_wfq_bind_pair(args, n,
+                      q->overdue != NULL && strcmp(q->overdue, "true") == 0,
+                      DGJ_STR(q->now));
+    dgj_wfq_bind_pair(args, n,
+                      q->overdue != NULL && strcmp(q->overdue, "warned") == 0,
+                      DGJ_STR(q->now));
+    dgj_wfq_bind_pair(args, n, q->f.from != NULL,
+                      q->f.from ? DGJ_STR(q->f.from) : DGJ_NULL);
+    dgj_wfq_bind_pair(args, n, q->f.to != NULL,
+                      q->f.to ? DGJ_STR(q->f.to) : DGJ_NULL);
+    dgj_wfq_bind_pair(args, n, q->department != 0, DGJ_I64(q->department));
 }
 
 

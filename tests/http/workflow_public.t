@@ -14,9 +14,9 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use JSON::PP;
-use Encode qw(decode);
+use Encode qw(decode encode);
 use DgjTest qw(sql spread_sources wait_until);
-use DgjLogin qw(api);
+use DgjLogin qw(api clock_offset set_clock_offset);
 use DgjWorkflow qw(staff_token dept_id act walk_to walk_to_code
                    citizen_token appeal_row);
 
@@ -439,6 +439,31 @@ for my $rid (sort keys %audited) {
 
 
 # --- no personal data in any public answer -----------------------------------
+
+# Department names come from each worker's cache, checked against the
+# tables every 10 s (dgj_workflow_names.h): a rename shows in that time.
+{
+    my ($dept) = sql('admin', "SELECT name FROM departments"
+                              . " WHERE code = 'city.ecology'");
+    my $offset = clock_offset();
+    sql('admin', encode('UTF-8', "UPDATE departments"
+                                 . " SET name = '市生态环境局（新）'"
+                                 . " WHERE code = 'city.ecology'"));
+    set_clock_offset($offset + 11);
+    my (undef, $t) = track($no, $code);
+    is($t->{lead_department_name}, '市生态环境局（新）',
+       'pub-7.1: a renamed department shows in the status within 10 s');
+    my @named = grep { ($_->{department_name} // '') eq '市生态环境局（新）' }
+                @{ $t->{timeline} };
+    ok(@named > 0, 'pub-7.2: ... and in the timeline');
+    sql('admin', encode('UTF-8', "UPDATE departments"
+                                 . " SET name = '$dept->[0]'"
+                                 . " WHERE code = 'city.ecology'"));
+    set_clock_offset($offset + 22);
+    (undef, $t) = track($no, $code);
+    is($t->{lead_department_name}, $dept->[0], 'pub-7.3: and back');
+    set_clock_offset($offset);
+}
 
 cmp_ok(scalar @public, '>', 40, 'pii-1.1: the public answers collected');
 my @leaks;

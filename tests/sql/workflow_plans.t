@@ -282,9 +282,13 @@ sub inbox {
     my @from = $box eq 'handler' ? ($dept, $dept) : ();
     my @where = $box eq 'supervisor' ? ($NOW) : ();
 
-    return [ "workflow.inbox_$box",
-             [ @head, @from, @where, filters(%$f), cursor(@{ $cur || [] }),
-               51 ] ],
+    # the handler page: each of its four branches is a page of its own
+    my @list = $box eq 'handler'
+        ? (@head, (map { ($dept, filters(%$f), cursor(@{ $cur || [] }), 51) }
+                   1 .. 4), 51)
+        : (@head, @from, @where, filters(%$f), cursor(@{ $cur || [] }), 51);
+
+    return [ "workflow.inbox_$box", \@list ],
            [ "workflow.inbox_${box}_counts",
              [ @from, @where, filters(%$f) ] ];
 }
@@ -314,7 +318,7 @@ my @cases = (
     [ 'detail, attachments', [ 'workflow.detail_attachments', [ 4242 ] ] ],
     [ 'load by number', [ 'workflow.load', [ 'DG20260101004242' ] ] ],
     [ 'track, the code', [ 'workflow.track_code', [ 'DG20260101004242' ] ] ],
-    [ 'track', [ 'workflow.track', [ $NOW, 4242 ] ] ],
+    [ 'track', [ 'workflow.track', [ $NOW, 'DG20260101004242' ] ] ],
     [ 'track, timeline', [ 'workflow.track_timeline', [ 4242 ] ] ],
     [ 'mine, first page', [ 'workflow.mine',
                             [ $NOW, $user, undef, 0, 51 ] ] ],
