@@ -262,6 +262,19 @@ function _M.disclosure(no)
 end
 
 
+-- A non-empty string from the API, else nil: JSON null decodes to a
+-- userdata and "" is true in Lua, and templates test `if x then`.
+local function str(v)
+    if type(v) == "string" and v ~= "" then
+        return v
+    end
+
+    return nil
+end
+
+_M.str = str
+
+
 -- Is s a tracking number (DG + 14 digits)?
 function _M.is_tracking_no(s)
     return type(s) == "string" and match(s, "^DG%d%d%d%d%d%d%d%d%d%d%d%d%d%d$")
@@ -271,7 +284,7 @@ end
 
 -- "2026-11-30 09:12:45" -> "2026-11-30 09:12"; nil/null -> nil
 function _M.minute(s)
-    if type(s) ~= "string" then
+    if type(s) ~= "string" or s == "" then
         return nil
     end
 

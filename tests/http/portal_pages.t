@@ -91,6 +91,8 @@ like($html, qr/data-testid="appeal-state">待受理|data-testid="appeal-state">/
      'follow-2: the state is shown');
 like($html, qr/data-testid="timeline-item"/, 'follow-2: the timeline is shown');
 unlike($html, qr/13800138000|张三丰/, 'follow-2: no name or phone on the page');
+unlike($html, qr/data-testid="appeal-reply"/, 'follow-2: no reply section before a reply');
+unlike($html, qr/ · →|<\/span> · \n/, 'follow-2: no empty department in the timeline');
 
 # 4. wrong code and unknown number: the same page
 my $same = sub {

@@ -17,6 +17,8 @@ local match = string.match
 local sub = string.sub
 
 
+local str = portal.str
+
 local FILTERS = { "q", "category", "district", "from", "to", "cursor" }
 
 
@@ -76,13 +78,13 @@ local function list(v)
     for _, it in ipairs(type(res.items) == "table" and res.items or {}) do
         items[#items + 1] = {
             tracking_no = it.tracking_no,
-            title = it.public_title,
-            category = it.category_name,
-            district = it.district_name,
-            submitted_on = it.submitted_on,
+            title = str(it.public_title),
+            category = str(it.category_name),
+            district = str(it.district_name),
+            submitted_on = str(it.submitted_on),
             published_on = type(it.published_at) == "string"
                            and sub(it.published_at, 1, 10) or "",
-            rating_title = it.rating_title,
+            rating_title = str(it.rating_title),
         }
     end
 
@@ -153,20 +155,20 @@ local function detail(v, no)
         d = {
             tracking_no = d.tracking_no,
             title = title,
-            content = d.public_content,
-            category = d.category_name,
-            topic = d.topic_name,
-            district = d.district_name,
-            department = d.lead_department_name,
-            state_title = d.state_title,
-            submitted_on = d.submitted_on,
-            reply = d.reply,
-            replied_on = d.replied_on,
+            content = str(d.public_content),
+            category = str(d.category_name),
+            topic = str(d.topic_name),
+            district = str(d.district_name),
+            department = str(d.lead_department_name),
+            state_title = str(d.state_title),
+            submitted_on = str(d.submitted_on),
+            reply = str(d.reply),
+            replied_on = str(d.replied_on),
             outcome = portal.OUTCOMES[d.outcome],
             published_on = type(d.published_at) == "string"
                            and sub(d.published_at, 1, 10) or "",
-            closed_on = d.closed_on,
-            rating_title = d.rating_title,
+            closed_on = str(d.closed_on),
+            rating_title = str(d.rating_title),
             resolved = d.resolved,
         },
     }))

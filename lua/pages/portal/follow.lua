@@ -19,6 +19,8 @@ local tonumber = tonumber
 local upper = string.upper
 local sub = string.sub
 
+local str = portal.str
+
 local NOT_FOUND = "没有找到与该诉求编号和查询码相符的诉求，请核对后重试。"
 
 
@@ -36,9 +38,9 @@ local function my_appeals()
     for _, it in ipairs(res.items) do
         out[#out + 1] = {
             tracking_no = it.tracking_no,
-            title = it.title,
-            category = it.category_name,
-            state_title = it.state_title,
+            title = str(it.title),
+            category = str(it.category_name),
+            state_title = str(it.state_title),
             submitted_at = portal.minute(it.submitted_at),
             rating_open = it.rating_open == true,
         }
@@ -54,31 +56,30 @@ local function shape(a)
     for _, ev in ipairs(type(a.timeline) == "table" and a.timeline or {}) do
         timeline[#timeline + 1] = {
             at = portal.minute(ev.at),
-            title = ev.title,
-            state_title = ev.to_state_title,
-            department = ev.department_name,
-            target = ev.target_department_name,
-            comment = ev.comment,
+            title = str(ev.title),
+            state_title = str(ev.to_state_title),
+            department = str(ev.department_name),
+            target = str(ev.target_department_name),
+            comment = str(ev.comment),
             due = portal.minute(ev.due_at_set),
         }
     end
 
     return {
         tracking_no = a.tracking_no,
-        title = a.title,
-        category = a.category_name,
-        district = a.district_name,
+        title = str(a.title),
+        category = str(a.category_name),
+        district = str(a.district_name),
         state = a.state,
-        state_title = a.state_title,
+        state_title = str(a.state_title),
         submitted_at = portal.minute(a.submitted_at),
         due_at = portal.minute(a.due_at),
         handle_due_at = portal.minute(a.handle_due_at),
-        department = a.lead_department_name,
-        reply = type(a.reply) == "string" and a.reply or nil,
+        department = str(a.lead_department_name),
+        reply = str(a.reply),
         replied_at = portal.minute(a.replied_at),
         outcome = portal.OUTCOMES[a.outcome],
-        rating_title = type(a.rating_title) == "string" and a.rating_title
-                       or portal.rating_title(a.rating),
+        rating_title = str(a.rating_title) or portal.rating_title(a.rating),
         resolved = a.resolved,
         rated_at = portal.minute(a.rated_at),
         rating_open = a.rating_open == true,

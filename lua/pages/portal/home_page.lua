@@ -207,11 +207,11 @@ local function build_latest(res)
             out[#out + 1] = {
                 tracking_no = it.tracking_no,
                 title = it.public_title,
-                category = it.category_name,
-                district = it.district_name,
+                category = portal.str(it.category_name),
+                district = portal.str(it.district_name),
                 published_on = type(it.published_at) == "string"
                                and it.published_at:sub(1, 10) or "",
-                rating_title = it.rating_title,
+                rating_title = portal.str(it.rating_title),
             }
         end
     end
