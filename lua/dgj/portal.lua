@@ -71,6 +71,12 @@ local PORTAL = {
 }
 
 
+-- A column by name ("portal", "wx").
+function _M.column(name)
+    return name == "wx" and WX or PORTAL
+end
+
+
 -- The column of this request: the portal (/...) or WeChat (/wx/...).
 function _M.variant()
     local uri = ngx.var.uri

@@ -286,8 +286,10 @@ local function render(v)
 end
 
 
-local function main()
-    local v = portal.variant()
+-- column: "portal" or "wx" from the page file of the location (no
+-- variable lookup on the hot path); nil reads it from the URI
+local function main(column)
+    local v = column and portal.column(column) or portal.variant()
     local key = "home:" .. v.name
 
     -- the rendered page, per worker, as long as its data is fresh
