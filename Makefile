@@ -158,11 +158,18 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	mv -f $@.tmp $@
 
 # Test tools from npm (playwright-core), pinned by package-lock.json.
-npm: node_modules/.package-lock.json
+npm: node_modules/.package-lock.json html/static/vendor/weui.min.css
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# WeUI (the WeChat column's look, docs/portal.md) is served from a copy
+# under html/static/vendor/ (not in git), made from the pinned npm package.
+html/static/vendor/weui.min.css: node_modules/.package-lock.json
+	@mkdir -p $(dir $@)
+	cp node_modules/weui/dist/style/weui.min.css $@.tmp
+	mv -f $@.tmp $@
 
 build/bin/dgj-bench-hello: tests/bench/dgj_bench_hello.c
 	@mkdir -p $(dir $@)

@@ -10,6 +10,12 @@ require "cjson.safe"
 local template = require "dgj.template"
 
 require "dgj.page"
+require "dgj.cache"
+require "dgj.portal"
+
+-- the forms' CSRF and question key: made here, in the master, so every
+-- worker shares it (lua/dgj/form.lua)
+require("dgj.form").init_key()
 
 
 -- every template a page renders; partials included by them too
@@ -18,6 +24,15 @@ local TEMPLATES = {
     "error.html",
     "home.html",
     "partials/topic.html",
+    "wx/layout.html",
+    "portal/stale.html",
+    "portal/field.html",
+    "portal/submit.html",
+    "portal/receipt.html",
+    "portal/follow.html",
+    "portal/disclosures.html",
+    "portal/disclosure.html",
+    "portal/signin.html",
     "audit.html",
     "partials/audit_records.html",
 }

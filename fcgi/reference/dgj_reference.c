@@ -125,6 +125,18 @@ static const dgj_sql_t  dgj_reference_sql_category_count = {
     "        OR (c.level = 2 AND p.level = 1 AND p.active = 1))"
 };
 
+/* this month's appeals by their tracking numbers (DG + YYYYMMDD + seq),
+ * a range of the unique index: the portal's live figures */
+static const dgj_sql_t  dgj_reference_sql_month = {
+    "reference.month_figures",
+    "SELECT COUNT(*),"
+    "       COUNT(CASE WHEN state = 'closed' THEN 1 END),"
+    "       COUNT(rating),"
+    "       COUNT(CASE WHEN rating BETWEEN 1 AND 3 THEN 1 END)"
+    "  FROM appeals"
+    " WHERE tracking_no >= ? AND tracking_no < ?"
+};
+
 static const dgj_sql_t  dgj_reference_sql_years = {
     "reference.calendar_years",
     "SELECT year, provisional"
@@ -283,7 +295,8 @@ dgj_reference_overview(dgj_req_t *r)
     char             date[11];
     size_t           i;
     json_t          *kinds, *years, *row, *out;
-    int64_t          depts, tops, leaves;
+    int64_t          depts, tops, leaves, m_total, m_closed, m_rated, m_good;
+    char             m_from[11], m_to[11];
     dgj_rc_t         rc;
     json_int_t       municipal, subdistricts, towns, n;
     dgj_date_t       today;
@@ -352,9 +365,21 @@ dgj_reference_overview(dgj_req_t *r)
 
     dgj_date_format(today, date);
 
+    /* "DG202611" + "01" up to (not including) "DG202611" + "32" */
+    snprintf(m_from, sizeof(m_from), "DG%.4s%.2s01", date, date + 5);
+    snprintf(m_to, sizeof(m_to), "DG%.4s%.2s32", date, date + 5);
+
+    rc = dgj_db_row(r, &dgj_reference_sql_month,
+                    DGJ_ARGS(DGJ_STR(m_from), DGJ_STR(m_to)),
+                    DGJ_OUTS(DGJ_OUT_I64(&m_total), DGJ_OUT_I64(&m_closed),
+                             DGJ_OUT_I64(&m_rated), DGJ_OUT_I64(&m_good)));
+    if (rc != DGJ_OK) {
+        return rc;
+    }
+
     out = dgj_json_own(r, json_pack(
               "{s:{s:I, s:I, s:I}, s:I, s:{s:I, s:I}, s:O,"
-              " s:{s:s, s:b}}",
+              " s:{s:s, s:b}, s:{s:I, s:I, s:I, s:I}}",
               "districts",
                   "municipal", municipal,
                   "subdistricts", subdistricts,
@@ -366,7 +391,12 @@ dgj_reference_overview(dgj_req_t *r)
               "calendar", years,
               "today",
                   "date", date,
-                  "working_day", dgj_calendar_is_working_day(&cal, today)));
+                  "working_day", dgj_calendar_is_working_day(&cal, today),
+              "month",
+                  "appeals", (json_int_t) m_total,
+                  "closed", (json_int_t) m_closed,
+                  "rated", (json_int_t) m_rated,
+                  "satisfied", (json_int_t) m_good));
     if (out == NULL) {
         return dgj_req_fail(r, DGJ_ERR_NOMEM, "no memory for the reply");
     }

@@ -43,6 +43,10 @@ local MESSAGES = {
         title = "页面不存在",
         detail = "您要找的页面不存在或已被移除，请从首页重新进入。",
     },
+    [429] = {
+        title = "操作太频繁",
+        detail = "您的操作太频繁了，请稍等一分钟再试。",
+    },
     [500] = {
         title = "系统出了点问题",
         detail = "服务器处理您的请求时出错，我们已经记录下来，请稍后再试。",
@@ -210,8 +214,8 @@ local function send(status, html, cache_control)
     h["Referrer-Policy"] = "same-origin"
     h["X-Frame-Options"] = "DENY"
 
-    if status == 503 then
-        h["Retry-After"] = RETRY_AFTER
+    if status == 503 or status == 429 then
+        h["Retry-After"] = status == 503 and RETRY_AFTER or 60
     end
 
     ngx.print(html)
@@ -220,7 +224,8 @@ local function send(status, html, cache_control)
 end
 
 
--- Renders page template `name` inside the layout.  The layout sees ctx plus
+-- Renders page template `name` inside the layout (ctx.layout, default
+-- layout.html; the WeChat column has its own).  The layout sees ctx plus
 -- `content` (the page's HTML).  Returns the HTML or nil, err.
 local function render_page(name, ctx)
     local content, err = template.render(name, ctx)
@@ -230,7 +235,7 @@ local function render_page(name, ctx)
 
     local lctx = setmetatable({ content = content }, { __index = ctx })
 
-    return template.render(LAYOUT, lctx)
+    return template.render(ctx.layout or LAYOUT, lctx)
 end
 
 
@@ -278,10 +283,26 @@ function _M.error(status, title, detail)
 end
 
 
+-- Renders page template `name` inside the layout and returns the HTML, or
+-- nil, err; for a page that keeps what it rendered (dgj.cache) and sends
+-- it with send_html().
+_M.render_html = render_page
+
+
+-- Sends HTML made by render_html() with `status` (default 200) and the
+-- headers of every page.  cache_control defaults to "no-cache".  Ends the
+-- request.
+function _M.send_html(html, status, cache_control)
+    return send(status or 200, html, cache_control or "no-cache")
+end
+
+
 -- Renders page template `name` with ctx (ctx.page_title is the <title>)
 -- inside the layout and sends it with `status` (default 200), the HTML
 -- content type and the security headers.  A template failure is logged and
 -- answered with the 500 error page.  Ends the request.
+-- ctx.cache_control replaces "no-cache" (a page showing a query code
+-- sends "no-store").
 function _M.render(name, ctx, status)
     ctx = ctx or {}
 
@@ -291,7 +312,7 @@ function _M.render(name, ctx, status)
         return _M.error(500)
     end
 
-    return send(status or 200, html, "no-cache")
+    return send(status or 200, html, ctx.cache_control or "no-cache")
 end
 
 
