@@ -115,6 +115,27 @@ dgj_wf_names_set(dgj_req_t *r, json_t *row, const char *id_key,
 }
 
 
+dgj_rc_t
+dgj_wf_names_appeal(dgj_req_t *r, json_t *row, const char *lead_key)
+{
+    dgj_rc_t  rc;
+
+    rc = dgj_wf_names_set(r, row, "_category_id", DGJ_WF_NAMES_CATEGORY,
+                          "category_code", "category_name");
+    if (rc == DGJ_OK) {
+        rc = dgj_wf_names_set(r, row, "_district_id", DGJ_WF_NAMES_DISTRICT,
+                              "district_code", "district_name");
+    }
+
+    if (rc == DGJ_OK) {
+        rc = dgj_wf_names_set(r, row, lead_key, DGJ_WF_NAMES_DEPARTMENT,
+                              NULL, "lead_department_name");
+    }
+
+    return rc;
+}
+
+
 static dgj_rc_t
 dgj_wf_names_ready(dgj_req_t *r)
 {

@@ -46,4 +46,14 @@ dgj_rc_t dgj_wf_names_set(dgj_req_t *r, json_t *row, const char *id_key,
     dgj_wf_names_kind_t kind, const char *code_key, const char *name_key);
 
 
+/*
+ * An appeal row's names: category_code and category_name from
+ * _category_id, district_code and district_name from _district_id,
+ * lead_department_name from lead_key ("_lead_department_id" to drop the
+ * id, "lead_department_id" to keep it).
+ */
+dgj_rc_t dgj_wf_names_appeal(dgj_req_t *r, json_t *row,
+    const char *lead_key);
+
+
 #endif /* DGJ_WORKFLOW_NAMES_H */

@@ -244,17 +244,7 @@ dgj_wf_track(dgj_req_t *r)
     id = json_integer_value(json_object_get(row, "_id"));
     name = json_string_value(json_object_get(row, "_name"));
 
-    rc = dgj_wf_names_set(r, row, "_category_id", DGJ_WF_NAMES_CATEGORY,
-                          "category_code", "category_name");
-    if (rc == DGJ_OK) {
-        rc = dgj_wf_names_set(r, row, "_district_id", DGJ_WF_NAMES_DISTRICT,
-                              "district_code", "district_name");
-    }
-    if (rc == DGJ_OK) {
-        rc = dgj_wf_names_set(r, row, "_lead_department_id",
-                              DGJ_WF_NAMES_DEPARTMENT, NULL,
-                              "lead_department_name");
-    }
+    rc = dgj_wf_names_appeal(r, row, "_lead_department_id");
     if (rc != DGJ_OK) {
         return rc;
     }

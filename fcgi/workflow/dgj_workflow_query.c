@@ -69,8 +69,8 @@ static dgj_rc_t dgj_wfq_inbox_args(dgj_req_t *r, const dgj_identity_t *id,
 static size_t dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list,
     dgj_arg_t *args, const dgj_sql_t **sql);
 static int dgj_wfq_filtered(const dgj_wfq_inbox_t *q);
-static size_t dgj_wfq_handler_bind(const dgj_wfq_inbox_t *q,
-    dgj_arg_t *args);
+static size_t dgj_wfq_branches_bind(const dgj_wfq_inbox_t *q,
+    int filtered, dgj_arg_t *args);
 static void dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args,
     size_t *n);
 static dgj_rc_t dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q,
@@ -175,44 +175,6 @@ static const dgj_sql_t  dgj_wfq_sql_intake_counts = {
 };
 
 /*
- * The handler page: each branch is already a page -- the department's
- * appeals in one state through ix_appeals_lead_due (lead_department_id,
- * state, due_at, and the id InnoDB appends), read in order and stopped at
- * the limit, and the open sub-tasks -- so the page costs the rows it
- * shows, not the box's size.  The union of the branches' pages holds the
- * first rows of the whole box.  Bind order: now, now, then per branch
- * (department, 20 filter values, 6 cursor values, limit) four times,
- * then the limit (dgj_wfq_handler_bind()).
- */
-#define DGJ_WFQ_HANDLER_LEAD(st)                                              \
-    "  (SELECT x.id, x.due_at FROM appeals x"                                 \
-    "    WHERE x.lead_department_id = ? AND x.state = '" st "'"               \
-    DGJ_WFQ_FILTERS_ON("x")                                                   \
-    DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")                                     \
-    "    ORDER BY x.due_at, x.id LIMIT ?)"
-
-static const dgj_sql_t  dgj_wfq_sql_handler = {
-    "workflow.inbox_handler",
-    DGJ_WFQ_COLS
-    "  FROM ("
-    DGJ_WFQ_HANDLER_LEAD("dispatched")
-    "  UNION"
-    DGJ_WFQ_HANDLER_LEAD("handling")
-    "  UNION"
-    DGJ_WFQ_HANDLER_LEAD("reopened")
-    "  UNION"
-    "  (SELECT x.id, x.due_at FROM appeal_tasks t"
-    "     JOIN appeals x ON x.id = t.appeal_id"
-    "    WHERE t.department_id = ? AND t.state = 'open'"
-    DGJ_WFQ_FILTERS_ON("x")
-    DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")
-    "    ORDER BY x.due_at, x.id LIMIT ?)) b"
-    "  JOIN appeals a ON a.id = b.id"
-    " ORDER BY a.due_at, a.id"
-    " LIMIT ?"
-};
-
-/*
  * The handler counts: the department's own appeals counted in
  * ix_appeals_lead (lead_department_id, state, id) -- the index alone when
  * no filter needs the row -- plus the appeals it was asked to assist that
@@ -277,40 +239,76 @@ static const dgj_sql_t  dgj_wfq_sql_supervisor_counts = {
 
 
 /*
+ * The intake and handler pages are unions of branches, each already a
+ * page: the box's appeals in one state read in order through
+ * ix_appeals_due (state, due_at) or ix_appeals_lead_due
+ * (lead_department_id, state, due_at, and the id InnoDB appends) and
+ * stopped at the limit, and the handler's open sub-tasks.  The union is
+ * cut to the page before the appeals' rows are read, so a page costs the
+ * rows it shows, not the box's size.
+ *
  * The boxes opened without a filter -- how most days start -- have texts
  * of their own: with no "? IS NULL OR col = ?" naming a column outside
- * the index, MariaDB counts and pages in the indexes alone, and the page
- * is cut to its rows before the appeals are read (each row read costs
- * it more than a status query's whole plan).  Bind order: now, now, per
- * branch (the department for the handler's, 6 cursor values, limit),
- * then the limit; the counts bind the department twice (handler) or
- * nothing (intake).
+ * the index, MariaDB counts and pages in the indexes alone.  Bind order
+ * (dgj_wfq_branches_bind()): now, now, per branch (the department for the
+ * handler's, 20 filter values when filtered, 6 cursor values, limit),
+ * then the limit; the unfiltered counts bind the department twice
+ * (handler) or nothing (intake).
  */
-#define DGJ_WFQ_ALL_BRANCH(where)                                             \
+#define DGJ_WFQ_BRANCH(where, filters)                                        \
     "  (SELECT x.id, x.due_at FROM appeals x"                                 \
     "    WHERE " where                                                        \
+    filters                                                                   \
     DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")                                     \
     "    ORDER BY x.due_at, x.id LIMIT ?)"
 
-#define DGJ_WFQ_ALL_PAGE(branches)                                            \
+#define DGJ_WFQ_BRANCH_PAGE(branches)                                         \
     DGJ_WFQ_COLS                                                              \
     "  FROM (SELECT u.id, u.due_at FROM (" branches ") u"                     \
     "         ORDER BY u.due_at, u.id LIMIT ?) b"                             \
     "  JOIN appeals a ON a.id = b.id"                                         \
     " ORDER BY a.due_at, a.id"
 
-/* ix_appeals_due (state, due_at) per state; ix_appeals_pending */
+/* led by the department (to sign or in hand), or asked of it (协办) */
+#define DGJ_WFQ_HANDLER_BRANCHES(filters)                                     \
+    DGJ_WFQ_BRANCH("x.lead_department_id = ? AND x.state = 'dispatched'",    \
+                   filters)                                                   \
+    "  UNION"                                                                 \
+    DGJ_WFQ_BRANCH("x.lead_department_id = ? AND x.state = 'handling'",      \
+                   filters)                                                   \
+    "  UNION"                                                                 \
+    DGJ_WFQ_BRANCH("x.lead_department_id = ? AND x.state = 'reopened'",      \
+                   filters)                                                   \
+    "  UNION"                                                                 \
+    "  (SELECT x.id, x.due_at FROM appeal_tasks t"                            \
+    "     JOIN appeals x ON x.id = t.appeal_id"                               \
+    "    WHERE t.department_id = ? AND t.state = 'open'"                      \
+    filters                                                                   \
+    DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")                                     \
+    "    ORDER BY x.due_at, x.id LIMIT ?)"
+
+static const dgj_sql_t  dgj_wfq_sql_handler = {
+    "workflow.inbox_handler",
+    DGJ_WFQ_BRANCH_PAGE(DGJ_WFQ_HANDLER_BRANCHES(DGJ_WFQ_FILTERS_ON("x")))
+};
+
+static const dgj_sql_t  dgj_wfq_sql_handler_all = {
+    "workflow.inbox_handler_all",
+    DGJ_WFQ_BRANCH_PAGE(DGJ_WFQ_HANDLER_BRANCHES(""))
+};
+
+/* ix_appeals_pending serves the pending extensions (few: sorted) */
 static const dgj_sql_t  dgj_wfq_sql_intake_all = {
     "workflow.inbox_intake_all",
-    DGJ_WFQ_ALL_PAGE(
-        DGJ_WFQ_ALL_BRANCH("x.state = 'submitted'")
+    DGJ_WFQ_BRANCH_PAGE(
+        DGJ_WFQ_BRANCH("x.state = 'submitted'", "")
         "  UNION ALL"
-        DGJ_WFQ_ALL_BRANCH("x.state = 'accepted'")
+        DGJ_WFQ_BRANCH("x.state = 'accepted'", "")
         "  UNION ALL"
-        DGJ_WFQ_ALL_BRANCH("x.state = 'returned'")
+        DGJ_WFQ_BRANCH("x.state = 'returned'", "")
         "  UNION ALL"
-        DGJ_WFQ_ALL_BRANCH("x.state = 'handling'"
-                           " AND x.pending_extension_days IS NOT NULL"))
+        DGJ_WFQ_BRANCH("x.state = 'handling'"
+                       " AND x.pending_extension_days IS NOT NULL", ""))
 };
 
 /* ix_appeals_pending (state, pending_extension_days) alone */
@@ -320,26 +318,6 @@ static const dgj_sql_t  dgj_wfq_sql_intake_counts_all = {
     "  FROM appeals a"
     DGJ_WFQ_BOX_INTAKE
     DGJ_WFQ_GROUP
-};
-
-/* ix_appeals_lead_due (lead_department_id, state, due_at) per state */
-static const dgj_sql_t  dgj_wfq_sql_handler_all = {
-    "workflow.inbox_handler_all",
-    DGJ_WFQ_ALL_PAGE(
-        DGJ_WFQ_ALL_BRANCH("x.lead_department_id = ?"
-                           " AND x.state = 'dispatched'")
-        "  UNION"
-        DGJ_WFQ_ALL_BRANCH("x.lead_department_id = ?"
-                           " AND x.state = 'handling'")
-        "  UNION"
-        DGJ_WFQ_ALL_BRANCH("x.lead_department_id = ?"
-                           " AND x.state = 'reopened'")
-        "  UNION"
-        "  (SELECT x.id, x.due_at FROM appeal_tasks t"
-        "     JOIN appeals x ON x.id = t.appeal_id"
-        "    WHERE t.department_id = ? AND t.state = 'open'"
-        DGJ_WFQ_SQL_AFTER("x.due_at", "x.id")
-        "    ORDER BY x.due_at, x.id LIMIT ?)")
 };
 
 /* ix_appeals_lead (lead_department_id, state, id) alone */
@@ -518,18 +496,7 @@ dgj_wf_inbox(dgj_req_t *r)
     }
 
     json_array_foreach(rows, i, row) {
-        rc = dgj_wf_names_set(r, row, "_category_id", DGJ_WF_NAMES_CATEGORY,
-                              "category_code", "category_name");
-        if (rc == DGJ_OK) {
-            rc = dgj_wf_names_set(r, row, "_district_id",
-                                  DGJ_WF_NAMES_DISTRICT, "district_code",
-                                  "district_name");
-        }
-        if (rc == DGJ_OK) {
-            rc = dgj_wf_names_set(r, row, "lead_department_id",
-                                  DGJ_WF_NAMES_DEPARTMENT, NULL,
-                                  "lead_department_name");
-        }
+        rc = dgj_wf_names_appeal(r, row, "lead_department_id");
         if (rc != DGJ_OK) {
             return rc;
         }
@@ -1250,44 +1217,32 @@ static size_t
 dgj_wfq_inbox_bind(const dgj_wfq_inbox_t *q, int list, dgj_arg_t *args,
     const dgj_sql_t **sql)
 {
-    int     branch;
+    int     filtered;
     size_t  n;
 
     n = 0;
-    *sql = list ? q->box->list : q->box->counts;
+    filtered = dgj_wfq_filtered(q);
 
-    if (q->box->list_all != NULL && !dgj_wfq_filtered(q)) {
+    if (q->box->list_all != NULL && !filtered) {
         /* the unfiltered texts: see dgj_wfq_sql_intake_all */
         *sql = list ? q->box->list_all : q->box->counts_all;
 
-        if (!list) {
-            if (q->box->own_dept) {
-                args[n++] = DGJ_I64(q->dept);
-                args[n++] = DGJ_I64(q->dept);
-            }
-
-            return n;
+        if (list) {
+            return dgj_wfq_branches_bind(q, 0, args);
         }
 
-        args[n++] = DGJ_STR(q->now);
-        args[n++] = DGJ_STR(q->now);
-
-        for (branch = 0; branch < 4; branch++) {
-            if (q->box->own_dept) {
-                args[n++] = DGJ_I64(q->dept);
-            }
-
-            dgj_wfq_cursor_bind(&q->cursor, args, &n);
-            args[n++] = DGJ_I64(q->limit + 1);
+        if (q->box->own_dept) {
+            args[n++] = DGJ_I64(q->dept);
+            args[n++] = DGJ_I64(q->dept);
         }
-
-        args[n++] = DGJ_I64(q->limit + 1);
 
         return n;
     }
 
+    *sql = list ? q->box->list : q->box->counts;
+
     if (list && q->box->own_dept) {
-        return dgj_wfq_handler_bind(q, args);
+        return dgj_wfq_branches_bind(q, 1, args);
     }
 
     if (list) {
@@ -1333,9 +1288,14 @@ dgj_wfq_filtered(const dgj_wfq_inbox_t *q)
 }
 
 
-/* the handler page's order: see dgj_wfq_sql_handler */
+/*
+ * The pages made of four branches (DGJ_WFQ_BRANCH_PAGE): now, now, per
+ * branch the department (handler), the filters (when filtered), the
+ * cursor and the limit, then the limit.
+ */
 static size_t
-dgj_wfq_handler_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args)
+dgj_wfq_branches_bind(const dgj_wfq_inbox_t *q, int filtered,
+    dgj_arg_t *args)
 {
     int     branch;
     size_t  n;
@@ -1345,8 +1305,14 @@ dgj_wfq_handler_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args)
     args[n++] = DGJ_STR(q->now);
 
     for (branch = 0; branch < 4; branch++) {
-        args[n++] = DGJ_I64(q->dept);
-        dgj_wfq_filters_bind(q, args, &n);
+        if (q->box->own_dept) {
+            args[n++] = DGJ_I64(q->dept);
+        }
+
+        if (filtered) {
+            dgj_wfq_filters_bind(q, args, &n);
+        }
+
         dgj_wfq_cursor_bind(&q->cursor, args, &n);
         args[n++] = DGJ_I64(q->limit + 1);
     }

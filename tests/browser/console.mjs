@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, assert, chromiumPath, runTests } from './tap.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = process.env.DGJ_ROOT || path.resolve(here, '..', '..');
@@ -23,17 +24,6 @@ const base = (process.env.DGJ_BASE_URL || '').replace(/\/+$/, '');
 const vardir = process.env.DGJ_VAR || '';
 const buildDir = path.join(root, 'build');
 const shotDir = path.join(buildDir, 'screenshots');
-const chromiumPath = process.env.DGJ_CHROMIUM || '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-];
 
 const LAPTOP = { width: 1366, height: 768 };
 const TABLET = { width: 768, height: 1024 };
@@ -49,12 +39,6 @@ const state = {
     no: null,
     code: null,
 };
-
-function assert(cond, message) {
-    if (!cond) {
-        throw new Error(message);
-    }
-}
 
 function perl(code, args = []) {
     return execFileSync('perl', ['-I', path.join(root, 'tests', 'lib'),
@@ -541,35 +525,12 @@ tests.push(['console-21: no console error (CSP), script error or dialog',
         assert(state.problems.length === 0, state.problems.join('\n'));
     }]);
 
-function diag(text) {
-    const plain = String(text).replace(/\x1b\[[0-9;]*m/g, '');
-    for (const line of plain.split('\n')) {
-        process.stdout.write(`# ${line}\n`);
+await runTests(tests, async () => {
+    for (const b of Object.values(state.browsers)) {
+        await b.context.close().catch(() => {});
     }
-}
 
-let failed = 0;
-
-process.stdout.write(`1..${tests.length}\n`);
-
-for (let i = 0; i < tests.length; i++) {
-    const [name, fn] = tests[i];
-    try {
-        await fn();
-        process.stdout.write(`ok ${i + 1} - ${name}\n`);
-    } catch (e) {
-        failed++;
-        process.stdout.write(`not ok ${i + 1} - ${name}\n`);
-        diag(e && e.message ? e.message : e);
+    for (const p of state.profiles) {
+        rmSync(p, { recursive: true, force: true });
     }
-}
-
-for (const b of Object.values(state.browsers)) {
-    await b.context.close().catch(() => {});
-}
-
-for (const p of state.profiles) {
-    rmSync(p, { recursive: true, force: true });
-}
-
-process.exit(failed === 0 ? 0 : 1);
+});

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync,
          writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, assert, chromiumPath, runTests } from './tap.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = process.env.DGJ_ROOT || path.resolve(here, '..', '..');
@@ -22,19 +23,8 @@ const base = (process.env.DGJ_BASE_URL || '').replace(/\/+$/, '');
 const vardir = process.env.DGJ_VAR || '';
 const buildDir = path.join(root, 'build');
 const shotDir = path.join(buildDir, 'screenshots');
-const chromiumPath = process.env.DGJ_CHROMIUM || '/usr/bin/chromium';
 const clockFile = process.env.DGJ_CLOCK_FILE
     || path.join(vardir, 'clock-offset');
-
-const CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-];
 
 const LAPTOP = { width: 1366, height: 768 };
 const TABLET = { width: 768, height: 1024 };
@@ -46,12 +36,6 @@ const note = `浏览器测试 ${pid}`;
 
 const state = { context: null, page: null, problems: [], profile: null,
                 offset0: 0, appeal: null };
-
-function assert(cond, message) {
-    if (!cond) {
-        throw new Error(message);
-    }
-}
 
 function perl(code) {
     return execFileSync('perl', ['-I', path.join(root, 'tests', 'lib'),
@@ -311,37 +295,14 @@ const tests = [
     }],
 ];
 
-function diag(text) {
-    const plain = String(text).replace(/\x1b\[[0-9;]*m/g, '');
-    for (const line of plain.split('\n')) {
-        process.stdout.write(`# ${line}\n`);
+await runTests(tests, async () => {
+    setOffset(state.offset0);
+
+    if (state.context) {
+        await state.context.close().catch(() => {});
     }
-}
 
-let failed = 0;
-
-process.stdout.write(`1..${tests.length}\n`);
-
-for (let i = 0; i < tests.length; i++) {
-    const [name, fn] = tests[i];
-    try {
-        await fn();
-        process.stdout.write(`ok ${i + 1} - ${name}\n`);
-    } catch (e) {
-        failed++;
-        process.stdout.write(`not ok ${i + 1} - ${name}\n`);
-        diag(e && e.message ? e.message : e);
+    if (state.profile) {
+        rmSync(state.profile, { recursive: true, force: true });
     }
-}
-
-setOffset(state.offset0);
-
-if (state.context) {
-    await state.context.close().catch(() => {});
-}
-
-if (state.profile) {
-    rmSync(state.profile, { recursive: true, force: true });
-}
-
-process.exit(failed === 0 ? 0 : 1);
+});

@@ -6,23 +6,13 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, assert, chromiumPath, runTests } from './tap.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = process.env.DGJ_ROOT || path.resolve(here, '..', '..');
 const base = (process.env.DGJ_BASE_URL || '').replace(/\/+$/, '');
 const buildDir = path.join(root, 'build');
 const shotDir = path.join(buildDir, 'screenshots');
-const chromiumPath = process.env.DGJ_CHROMIUM || '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-];
 
 const state = {
     context: null,
@@ -32,12 +22,6 @@ const state = {
     problems: [],
     profile: null,
 };
-
-function assert(cond, message) {
-    if (!cond) {
-        throw new Error(message);
-    }
-}
 
 async function testId(id) {
     const loc = state.page.getByTestId(id);
@@ -225,35 +209,12 @@ const tests = [
     }],
 ];
 
-function diag(text) {
-    const plain = String(text).replace(/\x1b\[[0-9;]*m/g, '');
-    for (const line of plain.split('\n')) {
-        process.stdout.write(`# ${line}\n`);
+await runTests(tests, async () => {
+    if (state.context) {
+        await state.context.close().catch(() => {});
     }
-}
 
-let failed = 0;
-
-process.stdout.write(`1..${tests.length}\n`);
-
-for (let i = 0; i < tests.length; i++) {
-    const [name, fn] = tests[i];
-    try {
-        await fn();
-        process.stdout.write(`ok ${i + 1} - ${name}\n`);
-    } catch (e) {
-        failed++;
-        process.stdout.write(`not ok ${i + 1} - ${name}\n`);
-        diag(e && e.message ? e.message : e);
+    if (state.profile) {
+        rmSync(state.profile, { recursive: true, force: true });
     }
-}
-
-if (state.context) {
-    await state.context.close().catch(() => {});
-}
-
-if (state.profile) {
-    rmSync(state.profile, { recursive: true, force: true });
-}
-
-process.exit(failed === 0 ? 0 : 1);
+});

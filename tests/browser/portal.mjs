@@ -14,23 +14,13 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, assert, chromiumPath, runTests } from './tap.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = process.env.DGJ_ROOT || path.resolve(here, '..', '..');
 const base = (process.env.DGJ_BASE_URL || '').replace(/\/+$/, '');
 const buildDir = path.join(root, 'build');
 const shotDir = path.join(buildDir, 'screenshots');
-const chromiumPath = process.env.DGJ_CHROMIUM || '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-];
 
 // a 1x1 PNG
 const PNG = Buffer.from(
@@ -46,12 +36,6 @@ const COLUMNS = [
     { name: 'wx', prefix: '/wx', viewport: { width: 390, height: 844 },
       mobile: true },
 ];
-
-function assert(cond, message) {
-    if (!cond) {
-        throw new Error(message);
-    }
-}
 
 function staff(what, no) {
     const out = execFileSync('perl', ['-I', path.join(root, 'tests', 'lib'),
@@ -256,25 +240,4 @@ for (const col of COLUMNS) {
     }]);
 }
 
-function diag(text) {
-    for (const line of String(text).split('\n')) {
-        process.stdout.write(`# ${line}\n`);
-    }
-}
-
-let failed = 0;
-process.stdout.write(`1..${tests.length}\n`);
-
-for (let i = 0; i < tests.length; i++) {
-    const [name, fn] = tests[i];
-    try {
-        await fn();
-        process.stdout.write(`ok ${i + 1} - ${name}\n`);
-    } catch (e) {
-        failed++;
-        process.stdout.write(`not ok ${i + 1} - ${name}\n`);
-        diag(e && e.message ? e.message : e);
-    }
-}
-
-process.exit(failed === 0 ? 0 : 1);
+await runTests(tests);

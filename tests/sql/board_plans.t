@@ -19,8 +19,10 @@ use warnings;
 use utf8;
 
 use Test::More;
-use Encode qw(decode encode);
-use IPC::Open3 qw(open3);
+use Encode qw(encode);
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use DgjPlans qw(run quote worker_sql);
 
 binmode Test::More->builder->$_, ':encoding(UTF-8)'
     for qw(output failure_output todo_output);
@@ -45,17 +47,6 @@ END {
 }
 
 
-sub run {
-    my @cmd = @_;
-
-    my $pid = open3(my $in, my $out, undef, @cmd);
-    close $in;
-    my $text = do { local $/; <$out> } // '';
-    waitpid $pid, 0;
-
-    return ($? >> 8, decode('UTF-8', $text));
-}
-
 sub sql {
     my ($query) = @_;
 
@@ -67,37 +58,10 @@ sub sql {
     return $out;
 }
 
-sub quote {
-    my ($v) = @_;
-
-    return 'NULL' unless defined $v;
-    return $v if $v =~ /^-?\d+$/;
-
-    $v =~ s/\\/\\\\/g;
-    $v =~ s/'/''/g;
-
-    return "'$v'";
-}
-
 
 # --- the workers' SQL ------------------------------------------------------
 
-my %SQL;
-
-my ($rc0, $text) = run('cc', '-E', '-P', '-D_GNU_SOURCE',
-                       map({ "-I$root/$_" } qw(fcgi/core fcgi/workflow
-                           fcgi/accounts modules/ngx_http_dgj_module)),
-                       "$root/fcgi/workflow/dgj_workflow_board.c");
-die "cc -E failed:\n$text" if $rc0;
-
-while ($text =~ /static\s+const\s+dgj_sql_t\s+\w+\s*=\s*\{\s*
-                 "([^"]+)"\s*,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\}/gx)
-{
-    my ($name, $lits) = ($1, $2);
-    my $s = join '', $lits =~ /"((?:[^"\\]|\\.)*)"/g;
-    $s =~ s/\\(.)/$1/g;
-    $SQL{$name} = $s;
-}
+my %SQL = %{ worker_sql($root, 'fcgi/workflow/dgj_workflow_board.c') };
 
 ok($SQL{'board.sign'} && $SQL{'board.drill_rated'},
    'bplan-0.1: the SQL texts are read from the C source');
