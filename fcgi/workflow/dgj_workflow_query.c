@@ -61,6 +61,7 @@ typedef struct {
     int64_t               limit;
     dgj_wfq_cursor_t      cursor;
     const char           *now;
+    const char           *fields;   /* "a,b,c": only these in each row */
 } dgj_wfq_inbox_t;
 
 
@@ -73,6 +74,8 @@ static size_t dgj_wfq_branches_bind(const dgj_wfq_inbox_t *q,
     int filtered, dgj_arg_t *args);
 static void dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args,
     size_t *n);
+static dgj_rc_t dgj_wfq_fields_arg(dgj_req_t *r, const char **fields);
+static int dgj_wfq_field_listed(const char *fields, const char *name);
 static dgj_rc_t dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q,
     json_t **out);
 static dgj_rc_t dgj_wfq_submitter(dgj_req_t *r, json_t *row,
@@ -364,6 +367,16 @@ static const dgj_wfq_box_t  dgj_wfq_boxes[] = {
 #undef S
 
 
+/* the fields of an inbox row, as ?fields= may name them (docs/api.md) */
+static const char  *dgj_wfq_inbox_fields[] = {
+    "tracking_no", "title", "category_code", "category_name",
+    "district_code", "district_name", "channel", "priority", "state",
+    "state_title", "stage", "lead_department_id", "lead_department_name",
+    "due_at", "warn", "submitted_at", "version", "pending_extension_days",
+    "supervised", "urge_count", "part", "to_sign", NULL
+};
+
+
 static const char  *dgj_wfq_channels[] = {
     "portal", "wechat", "app", "hotline", "govplatform", NULL
 };
@@ -469,10 +482,12 @@ static const dgj_sql_t  dgj_wfq_sql_personal = {
 dgj_rc_t
 dgj_wf_inbox(dgj_req_t *r)
 {
+    void             *it;
     size_t            i, n;
     json_t           *rows, *row, *next, *counts, *reply;
     dgj_rc_t          rc;
     dgj_arg_t         args[DGJ_WFQ_MAX_ARGS];
+    const char       *name;
     dgj_identity_t    id;
     dgj_wfq_inbox_t   q;
     const dgj_sql_t  *sql;
@@ -526,6 +541,22 @@ dgj_wf_inbox(dgj_req_t *r)
     rc = dgj_wfq_page(r, rows, q.limit, q.box->name, "due_at", &next);
     if (rc != DGJ_OK) {
         return rc;
+    }
+
+    /* a page asks for what it shows: less JSON to write and to read */
+    if (q.fields != NULL) {
+        json_array_foreach(rows, i, row) {
+            it = json_object_iter(row);
+
+            while (it != NULL) {
+                name = json_object_iter_key(it);
+                it = json_object_iter_next(row, it);
+
+                if (!dgj_wfq_field_listed(q.fields, name)) {
+                    json_object_del(row, name);
+                }
+            }
+        }
     }
 
     reply = dgj_json_own(r, json_pack("{s:s, s:O, s:o}", "box", q.box->name,
@@ -1197,7 +1228,8 @@ dgj_wfq_inbox_args(dgj_req_t *r, const dgj_identity_t *id,
 
     if ((rc = dgj_wfq_filter_args(r, &q->f)) != DGJ_OK
         || (rc = dgj_wfq_limit_arg(r, &q->limit)) != DGJ_OK
-        || (rc = dgj_wfq_cursor_arg(r, b->name, &q->cursor)) != DGJ_OK)
+        || (rc = dgj_wfq_cursor_arg(r, b->name, &q->cursor)) != DGJ_OK
+        || (rc = dgj_wfq_fields_arg(r, &q->fields)) != DGJ_OK)
     {
         return rc;
     }
@@ -1205,6 +1237,70 @@ dgj_wfq_inbox_args(dgj_req_t *r, const dgj_identity_t *id,
     q->now = dgj_wf_time(r, dgj_clock_now(r->conf));
 
     return DGJ_OK;
+}
+
+
+/* ?fields=: a comma-separated list of inbox row fields, each known */
+static dgj_rc_t
+dgj_wfq_fields_arg(dgj_req_t *r, const char **fields)
+{
+    size_t       i, len;
+    dgj_rc_t     rc;
+    const char  *s, *p, *comma;
+
+    rc = dgj_req_arg(r, "fields", &s);
+    if (rc != DGJ_OK || s == NULL) {
+        *fields = NULL;
+        return rc;
+    }
+
+    for (p = s; /* void */; p = comma + 1) {
+        comma = strchr(p, ',');
+        len = comma != NULL ? (size_t) (comma - p) : strlen(p);
+
+        for (i = 0; dgj_wfq_inbox_fields[i] != NULL; i++) {
+            if (strlen(dgj_wfq_inbox_fields[i]) == len
+                && strncmp(dgj_wfq_inbox_fields[i], p, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (dgj_wfq_inbox_fields[i] == NULL) {
+            return dgj_req_fail_code(r, DGJ_ERR_INPUT, "invalid_field",
+                                     "\"fields\" must list inbox row fields"
+                                     " (docs/api.md), separated by commas");
+        }
+
+        if (comma == NULL) {
+            break;
+        }
+    }
+
+    *fields = s;
+
+    return DGJ_OK;
+}
+
+
+/* is name one of the comma-separated list? */
+static int
+dgj_wfq_field_listed(const char *fields, const char *name)
+{
+    size_t       len;
+    const char  *p;
+
+    len = strlen(name);
+
+    for (p = fields; (p = strstr(p, name)) != NULL; p += len) {
+        if ((p == fields || p[-1] == ',')
+            && (p[len] == ',' || p[len] == '\0'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

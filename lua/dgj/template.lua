@@ -141,7 +141,12 @@ local function to_text(v, esc)
     local t = type(v)
 
     if t == "string" then
-        if esc and find(v, "[&<>\"']") then
+        -- five plain searches: LuaJIT compiles them, not a pattern's
+        -- character class, and most values have nothing to escape
+        if esc and (find(v, "<", 1, true) or find(v, ">", 1, true)
+                    or find(v, "&", 1, true) or find(v, '"', 1, true)
+                    or find(v, "'", 1, true))
+        then
             return (gsub(v, "[&<>\"']", ESCAPES))
         end
 

@@ -270,6 +270,39 @@ is($res->{status}, 400, 'page-2.3: limit above 100 is refused');
 is($res->{status}, 400, 'page-2.4: and limit 0');
 
 
+# --- ?fields=: a page asks for the columns it shows ----------------------
+
+($res, $b) = api('GET', '/api/v1/inbox?box=handler&limit=3'
+                 . '&fields=tracking_no,state,part,due_at', undef, $lead);
+is($res->{status}, 200, 'fields-1.1: a list of row fields is taken');
+ok(@{ $b->{items} } >= 1, 'fields-1.2: the rows are there');
+is_deeply([ map { join ',', sort keys %$_ } @{ $b->{items} } ],
+          [ ('due_at,part,state,tracking_no') x @{ $b->{items} } ],
+          'fields-1.3: each row has those fields and no other');
+my ($full) = all_pages($lead, 'box=handler&limit=3');
+is_deeply([ map { $_->{tracking_no} } @{ $b->{items} } ],
+          [ map { $_->{tracking_no} } @$full[0 .. $#{ $b->{items} }] ],
+          'fields-1.4: the same appeals in the same order as without it');
+ok(exists $b->{counts} && exists $b->{next},
+   'fields-1.5: counts and the cursor are not row fields: still there');
+if (defined $b->{next}) {
+    ($res, my $b2) = api('GET', '/api/v1/inbox?box=handler&limit=3'
+                         . "&fields=tracking_no&cursor=$b->{next}",
+                         undef, $lead);
+    is_deeply([ map { $_->{tracking_no} } @{ $b2->{items} } ],
+              [ map { $_->{tracking_no} } @$full[3 .. 2 + @{ $b2->{items} }] ],
+              'fields-1.6: its cursor pages on like any other');
+} else {
+    ok(@$full <= 3, 'fields-1.6: one page holds the whole box');
+}
+for my $bad ('tracking_no,password', 'id', '_dept', '', 'title,,state') {
+    ($res, $b) = api('GET', "/api/v1/inbox?box=handler&fields=$bad", undef,
+                     $lead);
+    is("$res->{status} " . ($b->{error}{code} // ''), '400 invalid_field',
+       "fields-2: \"$bad\" names no row field: 400 invalid_field");
+}
+
+
 # --- the handler box: lead and assisting departments -----------------------
 
 ($rows) = all_pages($lead, 'box=handler');
