@@ -5,6 +5,7 @@
 
 local cjson = require "cjson.safe"
 local template = require "dgj.template"
+local gzip = require "dgj.gzip"
 
 
 local _M = { _VERSION = "0.1.0" }
@@ -197,7 +198,7 @@ function _M.api_multi(calls)
 end
 
 
-local function send(status, html, cache_control)
+local function send(status, html, cache_control, encoding)
     if ngx.headers_sent then
         ngx.log(ngx.ERR, "dgj page: headers already sent, page dropped")
         return ngx.exit(ngx.OK)
@@ -213,6 +214,15 @@ local function send(status, html, cache_control)
     h["Content-Security-Policy"] = CSP
     h["Referrer-Policy"] = "same-origin"
     h["X-Frame-Options"] = "DENY"
+
+    if encoding then
+        -- a kept page, sent as is or compressed: caches must tell apart
+        h["Vary"] = "Accept-Encoding"
+
+        if encoding == "gzip" then
+            h["Content-Encoding"] = "gzip"
+        end
+    end
 
     if status == 503 or status == 429 then
         h["Retry-After"] = status == 503 and RETRY_AFTER or 60
@@ -294,6 +304,31 @@ _M.render_html = render_page
 -- request.
 function _M.send_html(html, status, cache_control)
     return send(status or 200, html, cache_control or "no-cache")
+end
+
+
+-- Sends a page kept by its controller: `kept` is { html = ..., gz = ... }
+-- (gz: the same HTML through dgj.gzip, or nil), the gzip copy to a client
+-- that accepts it, with Vary: Accept-Encoding either way.  The status is
+-- 200 and cache_control as for send_html().  Ends the request.
+function _M.send_kept(kept, cache_control)
+    if kept.gz and gzip.accepted(ngx.var.http_accept_encoding) then
+        return send(200, kept.gz, cache_control or "no-cache", "gzip")
+    end
+
+    return send(200, kept.html, cache_control or "no-cache", "identity")
+end
+
+
+-- Returns { html = html, gz = its gzip stream or nil } for send_kept();
+-- a page that cannot be compressed is kept and sent as it is.
+function _M.keep(html)
+    local gz, err = gzip.compress(html)
+    if gz == nil then
+        ngx.log(ngx.WARN, "dgj page: gzip: ", err)
+    end
+
+    return { html = html, gz = gz }
 end
 
 

@@ -15,6 +15,7 @@ use utf8;
 
 use Test::More;
 use Encode ();
+use IO::Uncompress::Gunzip ();
 use DgjTest qw(sql wait_until);
 use DgjWorkflow qw(staff_token act dept_id citizen_token);
 use DgjPortal qw(new_visitor page_get page_post hidden answer_question
@@ -57,6 +58,33 @@ like($html, qr{/static/vendor/weui\.min\.css}, 'pages-1.2: /wx/ uses WeUI');
 like($html, qr/<meta property="og:title"/, 'pages-1.3: /wx/ has a share title');
 ($res) = HTTP::Tiny->new->get(DgjTest::base_url() . '/static/vendor/weui.min.css');
 is($res->{status}, 200, 'pages-1.4: the WeUI stylesheet is served');
+
+# 1.5 the home pages, kept rendered, go gzip-compressed to a browser that
+# asks (and whole to one that does not), the same page either way
+for my $p ('/', '/wx/') {
+    my $url = DgjTest::base_url() . $p;
+    my $plain = HTTP::Tiny->new->get($url);
+    my $gz = HTTP::Tiny->new->get($url, { headers => {
+        'Accept-Encoding' => 'gzip, deflate, br, zstd' } });
+    my $refused = HTTP::Tiny->new->get($url, { headers => {
+        'Accept-Encoding' => 'gzip;q=0, deflate' } });
+
+    is($gz->{headers}{'content-encoding'} // '', 'gzip',
+       "gzip-1: $p is gzip for a browser that accepts it");
+    my $body;
+    IO::Uncompress::Gunzip::gunzip(\$gz->{content} => \$body);
+    ok(defined $body && $body eq $plain->{content},
+       "gzip-2: $p unzips to the very page sent uncompressed");
+    cmp_ok(length $gz->{content}, '<', length($plain->{content}) / 3,
+           "gzip-3: $p compressed is under a third of its size");
+    ok(!defined $plain->{headers}{'content-encoding'}
+       && !defined $refused->{headers}{'content-encoding'}
+       && $refused->{content} eq $plain->{content},
+       "gzip-4: $p whole without gzip in Accept-Encoding, or with q=0");
+    ok(($gz->{headers}{vary} // '') =~ /Accept-Encoding/
+       && ($plain->{headers}{vary} // '') =~ /Accept-Encoding/,
+       "gzip-5: $p says Vary: Accept-Encoding either way");
+}
 
 # 2. a submission with an image: the receipt shows the number and code once
 $v = new_visitor();

@@ -1,27 +1,11 @@
 #!/usr/bin/perl
 
-# tests/lua/template.t: runs the pure-Lua unit tests of dgj.template
-# (tests/lua/test_template.lua) under the `luajit` CLI (Debian package
-# luajit2, the LuaJIT that nginx uses) and passes their TAP through to
-# prove.  A missing luajit fails the test; nothing is skipped.
+# tests/lua/template.t: the pure-Lua unit tests of dgj.template
+# (tests/lua/test_template.lua), under the `luajit` CLI.
 
 use strict;
 use warnings;
 
-use File::Basename qw(dirname);
-use File::Spec;
+use DgjLua qw(exec_lua_test);
 
-my $dir = File::Spec->rel2abs(dirname(__FILE__));
-my $script = File::Spec->catfile($dir, 'test_template.lua');
-my $luajit = $ENV{DGJ_LUAJIT} || 'luajit';
-
-$| = 1;
-
-exec { $luajit } $luajit, $script
-    or do {
-        print "1..1\n";
-        print "not ok 1 - run $luajit $script: $!"
-            . " (install the Debian package luajit2:"
-            . " ./configure --install-deps)\n";
-        exit 1;
-    };
+exec_lua_test('test_template.lua');

@@ -292,14 +292,14 @@ local function main(column)
     local v = column and portal.column(column) or portal.variant()
     local key = "home:" .. v.name
 
-    -- the rendered page, per worker, as long as its data is fresh
-    local html = cache.get_local(key)
-    if html then
-        return page.send_html(html)
+    -- the rendered page, per worker, as long as its data is fresh, with
+    -- its gzip copy for the browsers that take it (nearly all)
+    local kept = cache.get_local(key)
+    if kept then
+        return page.send_kept(kept)
     end
 
-    local err, status, stale
-    html, err, status, stale = render(v)
+    local html, err, status = render(v)
 
     if html == nil then
         ngx.log(ngx.ERR, "dgj home: ", err)
@@ -309,10 +309,10 @@ local function main(column)
     local until_t = math.min(cache.fresh_until("overview"),
                              cache.fresh_until("districts"),
                              cache.fresh_until("categories"))
-    html = portal.compact(html)
-    cache.set_local(key, html, until_t)
+    kept = page.keep(portal.compact(html))
+    cache.set_local(key, kept, until_t)
 
-    return page.send_html(html)
+    return page.send_kept(kept)
 end
 
 
