@@ -591,11 +591,56 @@ dgj_audit_sign_key_free(void *pkey)
 }
 
 
+/* v in exactly width decimal digits, zero-padded; returns the end */
+static char *
+dgj_audit_digits(char *p, unsigned v, int width)
+{
+    int  i;
+
+    for (i = width - 1; i >= 0; i--) {
+        p[i] = (char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + width;
+}
+
+
+/* v in decimal, no padding; returns the end */
+static char *
+dgj_audit_u64(char *p, uint64_t v)
+{
+    char    tmp[20];
+    size_t  n;
+
+    n = 0;
+
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+
+    while (n > 0) {
+        *p++ = tmp[--n];
+    }
+
+    return p;
+}
+
+
+static char *
+dgj_audit_cpy(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+
 size_t
 dgj_audit_time_format(const dgj_audit_time_t *t, char *buf)
 {
     int        off;
-    char       tmp[64];
+    char      *p;
     time_t     local;
     struct tm  tm;
 
@@ -603,12 +648,24 @@ dgj_audit_time_format(const dgj_audit_time_t *t, char *buf)
     gmtime_r(&local, &tm);
     off = t->gmtoff < 0 ? -t->gmtoff : t->gmtoff;
 
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d",
-             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, t->msec % 1000,
-             t->gmtoff < 0 ? '-' : '+', (off / 60) % 100, off % 60);
-
-    memcpy(buf, tmp, DGJ_AUDIT_TIME_LEN);
+    /* by hand, not snprintf: this runs for every request the module logs */
+    p = dgj_audit_digits(buf, (tm.tm_year + 1900) % 10000, 4);
+    *p++ = '-';
+    p = dgj_audit_digits(p, tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = dgj_audit_digits(p, tm.tm_mday, 2);
+    *p++ = 'T';
+    p = dgj_audit_digits(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = dgj_audit_digits(p, tm.tm_min, 2);
+    *p++ = ':';
+    p = dgj_audit_digits(p, tm.tm_sec, 2);
+    *p++ = '.';
+    p = dgj_audit_digits(p, t->msec % 1000, 3);
+    *p++ = t->gmtoff < 0 ? '-' : '+';
+    p = dgj_audit_digits(p, (off / 60) % 100, 2);
+    *p++ = ':';
+    dgj_audit_digits(p, off % 60, 2);
 
     return DGJ_AUDIT_TIME_LEN;
 }
@@ -780,19 +837,32 @@ size_t
 dgj_audit_chain_begin(dgj_audit_chain_t *c, char *buf, size_t size,
     const char *type, const dgj_audit_time_t *t)
 {
-    int   n;
-    char  time[DGJ_AUDIT_TIME_LEN];
+    char    *p;
+    size_t   tlen, clen;
 
-    dgj_audit_time_format(t, time);
+    tlen = strlen(type);
+    clen = strlen(c->id);
 
-    n = snprintf(buf, size,
-                 "{\"t\":\"%s\",\"c\":\"%s\",\"seq\":%llu,\"ep\":%llu,"
-                 "\"time\":\"%.*s\"",
-                 type, c->id, (unsigned long long) c->seq,
-                 (unsigned long long) c->key.epoch, DGJ_AUDIT_TIME_LEN,
-                 time);
+    /* {"t":"","c":"","seq":,"ep":,"time":""  and two numbers of 20 */
+    if (size <= 37 + tlen + clen + 2 * 20 + DGJ_AUDIT_TIME_LEN) {
+        return 0;
+    }
 
-    return (n < 0 || (size_t) n >= size) ? 0 : (size_t) n;
+    /* by hand, not snprintf: this runs for every request the module logs */
+    p = buf;
+    p = dgj_audit_cpy(p, "{\"t\":\"", 6);
+    p = dgj_audit_cpy(p, type, tlen);
+    p = dgj_audit_cpy(p, "\",\"c\":\"", 7);
+    p = dgj_audit_cpy(p, c->id, clen);
+    p = dgj_audit_cpy(p, "\",\"seq\":", 8);
+    p = dgj_audit_u64(p, c->seq);
+    p = dgj_audit_cpy(p, ",\"ep\":", 6);
+    p = dgj_audit_u64(p, c->key.epoch);
+    p = dgj_audit_cpy(p, ",\"time\":\"", 9);
+    p += dgj_audit_time_format(t, p);
+    *p++ = '"';
+
+    return (size_t) (p - buf);
 }
 
 
