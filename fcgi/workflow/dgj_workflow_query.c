@@ -61,7 +61,8 @@ typedef struct {
     int64_t               limit;
     dgj_wfq_cursor_t      cursor;
     const char           *now;
-    const char           *fields;   /* "a,b,c": only these in each row */
+    uint32_t              fields;   /* ?fields=: bits of the row fields
+                                       kept (dgj_wfq_inbox_fields), 0 all */
 } dgj_wfq_inbox_t;
 
 
@@ -74,8 +75,8 @@ static size_t dgj_wfq_branches_bind(const dgj_wfq_inbox_t *q,
     int filtered, dgj_arg_t *args);
 static void dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args,
     size_t *n);
-static dgj_rc_t dgj_wfq_fields_arg(dgj_req_t *r, const char **fields);
-static int dgj_wfq_field_listed(const char *fields, const char *name);
+static dgj_rc_t dgj_wfq_fields_arg(dgj_req_t *r, uint32_t *fields);
+static int dgj_wfq_field_index(const char *name, size_t len);
 static dgj_rc_t dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q,
     json_t **out);
 static dgj_rc_t dgj_wfq_submitter(dgj_req_t *r, json_t *row,
@@ -376,6 +377,10 @@ static const char  *dgj_wfq_inbox_fields[] = {
     "supervised", "urge_count", "part", "to_sign", NULL
 };
 
+/* ?fields= keeps them as bits of a uint32_t */
+_Static_assert(sizeof(dgj_wfq_inbox_fields) / sizeof(char *) - 1 <= 32,
+               "more inbox row fields than bits");
+
 
 static const char  *dgj_wfq_channels[] = {
     "portal", "wechat", "app", "hotline", "govplatform", NULL
@@ -482,6 +487,7 @@ static const dgj_sql_t  dgj_wfq_sql_personal = {
 dgj_rc_t
 dgj_wf_inbox(dgj_req_t *r)
 {
+    int               f;
     void             *it;
     size_t            i, n;
     json_t           *rows, *row, *next, *counts, *reply;
@@ -544,7 +550,7 @@ dgj_wf_inbox(dgj_req_t *r)
     }
 
     /* a page asks for what it shows: less JSON to write and to read */
-    if (q.fields != NULL) {
+    if (q.fields != 0) {
         json_array_foreach(rows, i, row) {
             it = json_object_iter(row);
 
@@ -552,7 +558,9 @@ dgj_wf_inbox(dgj_req_t *r)
                 name = json_object_iter_key(it);
                 it = json_object_iter_next(row, it);
 
-                if (!dgj_wfq_field_listed(q.fields, name)) {
+                f = dgj_wfq_field_index(name, strlen(name));
+
+                if (f < 0 || !(q.fields & (UINT32_C(1) << f))) {
                     json_object_del(row, name);
                 }
             }
@@ -1240,17 +1248,20 @@ dgj_wfq_inbox_args(dgj_req_t *r, const dgj_identity_t *id,
 }
 
 
-/* ?fields=: a comma-separated list of inbox row fields, each known */
+/* ?fields=: a comma-separated list of inbox row fields, each known, as
+ * the bits of their places in dgj_wfq_inbox_fields */
 static dgj_rc_t
-dgj_wfq_fields_arg(dgj_req_t *r, const char **fields)
+dgj_wfq_fields_arg(dgj_req_t *r, uint32_t *fields)
 {
-    size_t       i, len;
+    int          f;
+    size_t       len;
     dgj_rc_t     rc;
     const char  *s, *p, *comma;
 
+    *fields = 0;
+
     rc = dgj_req_arg(r, "fields", &s);
     if (rc != DGJ_OK || s == NULL) {
-        *fields = NULL;
         return rc;
     }
 
@@ -1258,49 +1269,38 @@ dgj_wfq_fields_arg(dgj_req_t *r, const char **fields)
         comma = strchr(p, ',');
         len = comma != NULL ? (size_t) (comma - p) : strlen(p);
 
-        for (i = 0; dgj_wfq_inbox_fields[i] != NULL; i++) {
-            if (strlen(dgj_wfq_inbox_fields[i]) == len
-                && strncmp(dgj_wfq_inbox_fields[i], p, len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (dgj_wfq_inbox_fields[i] == NULL) {
+        f = dgj_wfq_field_index(p, len);
+        if (f < 0) {
             return dgj_req_fail_code(r, DGJ_ERR_INPUT, "invalid_field",
                                      "\"fields\" must list inbox row fields"
                                      " (docs/api.md), separated by commas");
         }
 
+        *fields |= UINT32_C(1) << f;
+
         if (comma == NULL) {
-            break;
+            return DGJ_OK;
         }
     }
-
-    *fields = s;
-
-    return DGJ_OK;
 }
 
 
-/* is name one of the comma-separated list? */
+/* the place of the row field name (len bytes) in dgj_wfq_inbox_fields,
+ * or -1 */
 static int
-dgj_wfq_field_listed(const char *fields, const char *name)
+dgj_wfq_field_index(const char *name, size_t len)
 {
-    size_t       len;
-    const char  *p;
+    int  i;
 
-    len = strlen(name);
-
-    for (p = fields; (p = strstr(p, name)) != NULL; p += len) {
-        if ((p == fields || p[-1] == ',')
-            && (p[len] == ',' || p[len] == '\0'))
+    for (i = 0; dgj_wfq_inbox_fields[i] != NULL; i++) {
+        if (strlen(dgj_wfq_inbox_fields[i]) == len
+            && strncmp(dgj_wfq_inbox_fields[i], name, len) == 0)
         {
-            return 1;
+            return i;
         }
     }
 
-    return 0;
+    return -1;
 }
 
 

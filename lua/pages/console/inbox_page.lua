@@ -15,6 +15,7 @@
 local page = require "dgj.page"
 local template = require "dgj.template"
 local console = require "dgj.console"
+local portal = require "dgj.portal"
 local ref = require "dgj.console_ref"
 
 
@@ -154,23 +155,6 @@ local function short_time(s)
 end
 
 
--- "DG" and 14 digits: a tracking number a link may be built from
-local function tracking_no(no)
-    if #no ~= 16 or byte(no, 1) ~= 68 or byte(no, 2) ~= 71 then
-        return false
-    end
-
-    for i = 3, 16 do
-        local c = byte(no, i)
-        if c < 48 or c > 57 then
-            return false
-        end
-    end
-
-    return true
-end
-
-
 local function filters_of(q, box)
     local f = {}
 
@@ -244,7 +228,8 @@ local function shape(it)
     return {
         tracking_no = no,
         -- built from a checked tracking number only (DG + 14 digits)
-        href = tracking_no(no) and ("/console/appeals/" .. no) or nil,
+        href = portal.is_tracking_no(no) and ("/console/appeals/" .. no)
+               or nil,
         title = text(it.title),
         category = text(it.category_name),
         district = text(it.district_name),
