@@ -72,6 +72,7 @@ static void dgj_db_cache_drop(dgj_db_t *db, const dgj_sql_t *sql);
 static int dgj_db_lost(unsigned err);
 static dgj_rc_t dgj_db_error(dgj_req_t *r, const dgj_sql_t *sql,
     unsigned err, const char *sqlstate);
+static size_t dgj_db_date(char *out, const MYSQL_TIME *t, int with_time);
 static json_t *dgj_db_value(MYSQL_FIELD *f, MYSQL_BIND *b, char *buf,
     unsigned long len);
 static void dgj_db_maybe_drop(dgj_db_t *db);
@@ -1051,6 +1052,49 @@ dgj_db_error(dgj_req_t *r, const dgj_sql_t *sql, unsigned err,
 }
 
 
+/*
+ * "YYYY-MM-DD", and " hh:mm:ss" with time: what "%04u-%02u-%02u %02u:%02u:%02u"
+ * prints for MariaDB's ranges (years to 9999), without snprintf, which was
+ * a tenth of a 50-row inbox's worker CPU.  Returns the length (no NUL).
+ */
+static size_t
+dgj_db_date(char *out, const MYSQL_TIME *t, int with_time)
+{
+    size_t     i, k, n;
+    unsigned   v;
+    unsigned   parts[6];
+
+    /* the separator before each part */
+    static const char     seps[] = { 0, '-', '-', ' ', ':', ':' };
+    static const uint8_t  width[] = { 4, 2, 2, 2, 2, 2 };
+
+    parts[0] = t->year;
+    parts[1] = t->month;
+    parts[2] = t->day;
+    parts[3] = t->hour;
+    parts[4] = t->minute;
+    parts[5] = t->second;
+
+    n = 0;
+
+    for (i = 0; i < (with_time ? 6u : 3u); i++) {
+        if (i > 0) {
+            out[n++] = seps[i];
+        }
+
+        v = parts[i];
+        n += width[i];
+
+        for (k = 1; k <= width[i]; k++) {
+            out[n - k] = (char) ('0' + v % 10);
+            v /= 10;
+        }
+    }
+
+    return n;
+}
+
+
 static json_t *
 dgj_db_value(MYSQL_FIELD *f, MYSQL_BIND *b, char *buf, unsigned long len)
 {
@@ -1075,16 +1119,12 @@ dgj_db_value(MYSQL_FIELD *f, MYSQL_BIND *b, char *buf, unsigned long len)
 
     case MYSQL_TYPE_DATE:
         t = (MYSQL_TIME *) (void *) buf;
-        snprintf(date, sizeof(date), "%04u-%02u-%02u",
-                 t->year, t->month, t->day);
-        return json_string(date);
+        return json_stringn(date, dgj_db_date(date, t, 0));
 
     case MYSQL_TYPE_DATETIME:
     case MYSQL_TYPE_TIMESTAMP:
         t = (MYSQL_TIME *) (void *) buf;
-        snprintf(date, sizeof(date), "%04u-%02u-%02u %02u:%02u:%02u",
-                 t->year, t->month, t->day, t->hour, t->minute, t->second);
-        return json_string(date);
+        return json_stringn(date, dgj_db_date(date, t, 1));
 
     default:
         break;

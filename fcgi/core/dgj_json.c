@@ -3,8 +3,8 @@
  * Copyright (C) Daguanjia
  *
  * dgj_json.c: body parsing with positioned errors, json_decref cleanups
- * on r->pool, serialisation with json_dumpb() into the pool and the
- * typed field getters.
+ * on r->pool, JSON replies and the typed field getters (serialisation:
+ * dgj_json_write.c).
  */
 
 
@@ -77,33 +77,6 @@ dgj_json_body(dgj_req_t *r, json_t **out)
     *out = v;
 
     return DGJ_OK;
-}
-
-
-char *
-dgj_json_dump(dgj_req_t *r, const json_t *v, size_t *len)
-{
-    char    *buf;
-    size_t   n;
-
-    n = json_dumpb(v, NULL, 0, DGJ_JSON_DUMP_FLAGS);
-    if (n == 0) {
-        return NULL;
-    }
-
-    buf = dgj_palloc(r->pool, n + 1);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    if (json_dumpb(v, buf, n, DGJ_JSON_DUMP_FLAGS) != n) {
-        return NULL;
-    }
-
-    buf[n] = '\0';
-    *len = n;
-
-    return buf;
 }
 
 

@@ -26,6 +26,9 @@
  * Compact, UTF-8 kept as is (no \u escapes for Chinese).  Reals with 15
  * significant digits (DBL_DIG): every DECIMAL up to 15 digits, money
  * included, prints as stored (1234.56, not 1234.5599999999999).
+ * dgj_json_dump() writes these bytes itself, in one pass (dgj_json_write.c);
+ * json_dumpb() with these flags prints the same, and the unit test holds
+ * the two together.
  */
 #define DGJ_JSON_DUMP_FLAGS  (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
@@ -46,8 +49,9 @@ json_t *dgj_json_own(dgj_req_t *r, json_t *v);
 dgj_rc_t dgj_json_body(dgj_req_t *r, json_t **out);
 
 /*
- * Serialises v into r->pool (NUL-terminated, length in *len).  NULL on
- * failure.
+ * Serialises v into r->pool (NUL-terminated, length in *len), as
+ * DGJ_JSON_DUMP_FLAGS say.  NULL when memory runs out or v nests deeper
+ * than 128 levels.
  */
 char *dgj_json_dump(dgj_req_t *r, const json_t *v, size_t *len);
 

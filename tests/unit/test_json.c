@@ -37,6 +37,39 @@ test_json_req(const char *body)
 }
 
 
+/* 1 when dgj_json_dump() prints v (an object or an array: Jansson
+ * prints no other root) as json_dumpb() with our flags does */
+static int
+test_json_same(json_t *v)
+{
+    int      same;
+    char    *ours, *theirs;
+    size_t   len, n;
+
+    ours = dgj_json_dump(&r, v, &len);
+    n = json_dumpb(v, NULL, 0, DGJ_JSON_DUMP_FLAGS);
+    theirs = malloc(n + 1);
+
+    if (ours == NULL || theirs == NULL
+        || json_dumpb(v, theirs, n, DGJ_JSON_DUMP_FLAGS) != n)
+    {
+        free(theirs);
+        return 0;
+    }
+
+    theirs[n] = '\0';
+    same = len == n && memcmp(ours, theirs, n) == 0 && ours[len] == '\0';
+
+    if (!same) {
+        fprintf(stderr, "ours:   %s\ntheirs: %s\n", ours, theirs);
+    }
+
+    free(theirs);
+
+    return same;
+}
+
+
 int
 main(void)
 {
@@ -157,6 +190,91 @@ main(void)
                                         "charset=utf-8")
               && strcmp(dgj_test_io_body(&t), "{\"a\":1,\"name\":\"\xe4\xb8"
                         "\xad\xe6\x96\x87\",\"l\":[2,null]}") == 0);
+
+    /* the one-pass writer against Jansson's own, value kind by kind */
+    {
+        int           all;
+        char          bytes[1], *big;
+        size_t        k;
+        json_t       *o, *deep;
+        unsigned      c;
+
+        static const json_int_t  ints[] = {
+            0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN
+        };
+        static const double      reals[] = {
+            0.0, -0.0, 1.0, -3.0, 1234.56, 0.1, 1.0 / 3.0, 1e15, 1e16,
+            1e20, 1e-5, 1.5e300, -2.5e-300, 123456789012345678.0, 5e-324,
+            113.7512345, 22.9876543
+        };
+
+        test_json_req("");
+        all = 1;
+
+        for (c = 1; c < 0x80; c++) {
+            bytes[0] = (char) c;
+            all &= test_json_same(dgj_json_own(&r, json_pack("[o]",
+                                                 json_stringn(bytes, 1))));
+        }
+
+        test_cond("json-3.4: every ASCII byte in a string, escaped as "
+                  "Jansson escapes it", all);
+
+        o = dgj_json_own(&r, json_object());
+        json_object_set_new(o, "a\"b\\c", json_string("\xe4\xb8\xad"
+                            "\xf0\x9f\x98\x80 </script> x/y \t\r\n"));
+        json_object_set_new(o, "nul", json_stringn("a\0b", 3));
+        json_object_set_new(o, "e", json_object());
+        json_object_set_new(o, "l", json_array());
+        json_object_set_new(o, "t", json_true());
+        json_object_set_new(o, "f", json_false());
+        json_object_set_new(o, "n", json_null());
+        json_object_set_new(o, "", json_string(""));
+        json_object_set_new(o, "nest", json_pack("[{s:[i,{}]},[],[[null]]]",
+                                                 "k", 7));
+        test_cond("json-3.5: keys, UTF-8, NUL, nesting and the literals as "
+                  "Jansson prints them", test_json_same(o));
+
+        all = 1;
+        for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
+            all &= test_json_same(dgj_json_own(&r, json_pack("[I]", ints[k])));
+        }
+        test_cond("json-3.6: integers to INT64_MIN and INT64_MAX", all);
+
+        all = 1;
+        for (k = 0; k < sizeof(reals) / sizeof(reals[0]); k++) {
+            all &= test_json_same(dgj_json_own(&r, json_pack("[f]", reals[k])));
+        }
+        test_cond("json-3.7: reals, whole, tiny, huge and negative "
+                  "exponents", all);
+
+        /* 7 bytes a turn, so that no character is cut */
+        big = malloc(7 * 40000 + 1);
+        for (k = 0; big != NULL && k < 7 * 40000; k++) {
+            big[k] = "ab\"\x01\xe4\xb8\xad"[k % 7];
+        }
+        if (big != NULL) {
+            big[7 * 40000] = '\0';
+        }
+        v = big != NULL ? dgj_json_own(&r, json_pack("[s,s]", big, big))
+                        : NULL;
+        test_cond("json-3.8: a reply of 760 KB grows its buffer and stays "
+                  "the same", v != NULL && test_json_same(v));
+
+        dgj_pool_fail_alloc(3);
+        s = dgj_json_dump(&r, v, &len);
+        dgj_pool_fail_alloc(0);
+        test_cond("json-3.9: no memory to grow is NULL", s == NULL);
+        free(big);
+
+        deep = json_array();
+        for (k = 0; k < 200; k++) {
+            deep = json_pack("[o]", deep);
+        }
+        v = dgj_json_own(&r, deep);
+        test_cond("json-3.10: nesting deeper than 128 levels is NULL",
+                  v != NULL && dgj_json_dump(&r, v, &len) == NULL);
+    }
 
     /* getters */
     test_json_req("{\"from\":\"x\",\"n\":5,\"r\":5.0,\"s\":\"5\",\"b\":true,"
