@@ -303,6 +303,52 @@ for my $bad ('tracking_no,password', 'id', '_dept', '', 'title,,state') {
 }
 
 
+# --- ?shape=rows: the same rows as arrays under one list of names ----------
+
+{
+    my ($res_o, $objs) = api('GET', '/api/v1/inbox?box=handler&limit=5',
+                             undef, $lead);
+    ($res, $b) = api('GET', '/api/v1/inbox?box=handler&limit=5&shape=rows'
+                     . '&fields=warn,tracking_no,due_at,part', undef, $lead);
+    is($res->{status}, 200, 'shape-1.1: shape=rows is taken');
+    is_deeply($b->{fields}, [ 'tracking_no', 'due_at', 'warn', 'part' ],
+              'shape-1.2: the fields named, in the API\'s order of fields');
+    ok(!exists $b->{items} && @{ $b->{rows} } == @{ $objs->{items} }
+       && @{ $objs->{items} } >= 1,
+       'shape-1.3: rows instead of items, as many');
+    is_deeply($b->{rows},
+              [ map { my $o = $_; [ map { $o->{$_} } @{ $b->{fields} } ] }
+                    @{ $objs->{items} } ],
+              'shape-1.4: each row holds the values of the same appeal, '
+              . 'in the order of fields');
+    is_deeply([ $b->{box}, $b->{next}, $b->{counts} ],
+              [ $objs->{box}, $objs->{next}, $objs->{counts} ],
+              'shape-1.5: box, cursor and counts as without it');
+
+    ($res, $b) = api('GET', '/api/v1/inbox?box=handler&limit=5&shape=rows',
+                     undef, $lead);
+    my %keys = map { %$_ } @{ $objs->{items} };
+    is_deeply([ sort @{ $b->{fields} } ], [ sort keys %keys ],
+              'shape-2.1: without fields, every row field is listed');
+    is_deeply($b->{rows},
+              [ map { my $o = $_; [ map { $o->{$_} } @{ $b->{fields} } ] }
+                    @{ $objs->{items} } ],
+              'shape-2.2: and every value is in its place');
+
+    ($res, $b) = api('GET', '/api/v1/inbox?box=handler&limit=5&shape=objects',
+                     undef, $lead);
+    is_deeply($b->{items}, $objs->{items},
+              'shape-3: shape=objects is the default reply');
+
+    for my $bad ('row', 'ROWS', '', 'rows,objects') {
+        ($res, $b) = api('GET', "/api/v1/inbox?box=handler&shape=$bad",
+                         undef, $lead);
+        is("$res->{status} " . ($b->{error}{code} // ''),
+           '400 invalid_field', "shape-4: shape=\"$bad\" is 400 invalid_field");
+    }
+}
+
+
 # --- the handler box: lead and assisting departments -----------------------
 
 ($rows) = all_pages($lead, 'box=handler');
