@@ -59,9 +59,19 @@ static const unsigned char  dgj_json_plain[256] = {
 };
 
 
-#define dgj_json_put(b, p, n)                                               \
-    (((b)->cap - (b)->len > (n) || dgj_json_grow(b, n) == 0)                \
-     ? (memcpy((b)->buf + (b)->len, p, n), (b)->len += (n), 0) : -1)
+/* appends n bytes, keeping room for the final NUL; 0 or -1 */
+static inline int
+dgj_json_put(dgj_json_buf_t *b, const char *p, size_t n)
+{
+    if (b->cap - b->len <= n && dgj_json_grow(b, n) != 0) {
+        return -1;
+    }
+
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+
+    return 0;
+}
 
 
 char *

@@ -62,7 +62,8 @@ typedef struct {
     size_t            kid_len;
     dgj_token_alg_e   alg;
     unsigned char     key[DGJ_TOKEN_KEY_LEN];
-    void             *mac;      /* EVP_MAC_CTX keyed once, dup'ed per use */
+    void             *mac;      /* EVP_MAC_CTX keyed once, re-initialised
+                                   per use */
 } dgj_token_key_t;
 
 
