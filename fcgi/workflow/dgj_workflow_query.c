@@ -553,8 +553,9 @@ dgj_wf_inbox(dgj_req_t *r)
         return rc;
     }
 
-    /* a page asks for what it shows: less JSON to write and to read */
-    if (q.fields != 0) {
+    /* a page asks for what it shows: less JSON to write and to read
+     * (as rows, dgj_wfq_rows() takes only those) */
+    if (q.fields != 0 && !q.rows) {
         json_array_foreach(rows, i, row) {
             it = json_object_iter(row);
 
@@ -1334,12 +1335,14 @@ dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields)
     json_t  *names, *rows, *row, *item, *v;
     int      kept[32];
 
+    /* each set steals its array, or releases it when it fails */
     names = json_array();
-    rows = json_array();
+    if (json_object_set_new(reply, "fields", names) != 0) {
+        return -1;
+    }
 
-    if (json_object_set_new(reply, "fields", names) != 0
-        || json_object_set_new(reply, "rows", rows) != 0)
-    {
+    rows = json_array();
+    if (json_object_set_new(reply, "rows", rows) != 0) {
         return -1;
     }
 
