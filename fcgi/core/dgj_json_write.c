@@ -8,7 +8,8 @@
  * that was 40 % of the worker's CPU.  Here runs of plain bytes are copied
  * whole.  The bytes are the same as json_dumpb() with DGJ_JSON_DUMP_FLAGS
  * prints (tests/unit/test_json.c compares the two): compact, UTF-8 kept
- * as is (Jansson has checked it when the string was made), "/" not
+ * as is (Jansson checked it when the string was made: nothing here uses
+ * the *_nocheck constructors, which would skip that), "/" not
  * escaped, reals as "%.15g" with ".0" added to a whole number and the
  * exponent without "+" or leading zeros.
  */
