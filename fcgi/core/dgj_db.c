@@ -14,6 +14,7 @@
 #include "dgj_db.h"
 #include "dgj_json.h"
 #include "dgj_log.h"
+#include "dgj_digits.h"
 
 #include <sys/socket.h>
 
@@ -1061,38 +1062,24 @@ dgj_db_error(dgj_req_t *r, const dgj_sql_t *sql, unsigned err,
 static size_t
 dgj_db_date(char *out, const MYSQL_TIME *t, int with_time)
 {
-    size_t     i, k, n;
-    unsigned   v;
-    unsigned   parts[6];
+    char  *p;
 
-    /* the separator before each part */
-    static const char     seps[] = { 0, '-', '-', ' ', ':', ':' };
-    static const uint8_t  width[] = { 4, 2, 2, 2, 2, 2 };
+    p = dgj_digits(out, t->year, 4);
+    *p++ = '-';
+    p = dgj_digits(p, t->month, 2);
+    *p++ = '-';
+    p = dgj_digits(p, t->day, 2);
 
-    parts[0] = t->year;
-    parts[1] = t->month;
-    parts[2] = t->day;
-    parts[3] = t->hour;
-    parts[4] = t->minute;
-    parts[5] = t->second;
-
-    n = 0;
-
-    for (i = 0; i < (with_time ? 6u : 3u); i++) {
-        if (i > 0) {
-            out[n++] = seps[i];
-        }
-
-        v = parts[i];
-        n += width[i];
-
-        for (k = 1; k <= width[i]; k++) {
-            out[n - k] = (char) ('0' + v % 10);
-            v /= 10;
-        }
+    if (with_time) {
+        *p++ = ' ';
+        p = dgj_digits(p, t->hour, 2);
+        *p++ = ':';
+        p = dgj_digits(p, t->minute, 2);
+        *p++ = ':';
+        p = dgj_digits(p, t->second, 2);
     }
 
-    return n;
+    return (size_t) (p - out);
 }
 
 

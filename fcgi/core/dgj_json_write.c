@@ -17,6 +17,7 @@
 
 #include "dgj_core.h"
 #include "dgj_json.h"
+#include "dgj_digits.h"
 
 #include <inttypes.h>
 
@@ -234,24 +235,18 @@ dgj_json_string(dgj_json_buf_t *b, const char *s, size_t n)
 static int
 dgj_json_integer(dgj_json_buf_t *b, json_int_t n)
 {
-    char      digits[24], *p;
-    uint64_t  u;
+    char  digits[21], *p;
 
-    p = digits + sizeof(digits);
-
-    /* the magnitude in unsigned arithmetic: INT64_MIN has no positive */
-    u = n < 0 ? 0 - (uint64_t) n : (uint64_t) n;
-
-    do {
-        *--p = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
+    p = digits;
 
     if (n < 0) {
-        *--p = '-';
+        *p++ = '-';
     }
 
-    return dgj_json_put(b, p, (size_t) (digits + sizeof(digits) - p));
+    /* the magnitude in unsigned arithmetic: INT64_MIN has no positive */
+    p = dgj_u64(p, n < 0 ? 0 - (uint64_t) n : (uint64_t) n);
+
+    return dgj_json_put(b, digits, (size_t) (p - digits));
 }
 
 

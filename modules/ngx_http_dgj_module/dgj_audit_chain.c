@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "dgj_audit_chain.h"
+#include "dgj_digits.h"
 
 
 #define DGJ_AUDIT_KEYFILE_MAX  4096
@@ -591,43 +592,6 @@ dgj_audit_sign_key_free(void *pkey)
 }
 
 
-/* v in exactly width decimal digits, zero-padded; returns the end */
-static char *
-dgj_audit_digits(char *p, unsigned v, int width)
-{
-    int  i;
-
-    for (i = width - 1; i >= 0; i--) {
-        p[i] = (char) ('0' + v % 10);
-        v /= 10;
-    }
-
-    return p + width;
-}
-
-
-/* v in decimal, no padding; returns the end */
-static char *
-dgj_audit_u64(char *p, uint64_t v)
-{
-    char    tmp[20];
-    size_t  n;
-
-    n = 0;
-
-    do {
-        tmp[n++] = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-
-    while (n > 0) {
-        *p++ = tmp[--n];
-    }
-
-    return p;
-}
-
-
 static char *
 dgj_audit_cpy(char *p, const char *s, size_t n)
 {
@@ -649,23 +613,23 @@ dgj_audit_time_format(const dgj_audit_time_t *t, char *buf)
     off = t->gmtoff < 0 ? -t->gmtoff : t->gmtoff;
 
     /* by hand, not snprintf: this runs for every request the module logs */
-    p = dgj_audit_digits(buf, (tm.tm_year + 1900) % 10000, 4);
+    p = dgj_digits(buf, (tm.tm_year + 1900) % 10000, 4);
     *p++ = '-';
-    p = dgj_audit_digits(p, tm.tm_mon + 1, 2);
+    p = dgj_digits(p, tm.tm_mon + 1, 2);
     *p++ = '-';
-    p = dgj_audit_digits(p, tm.tm_mday, 2);
+    p = dgj_digits(p, tm.tm_mday, 2);
     *p++ = 'T';
-    p = dgj_audit_digits(p, tm.tm_hour, 2);
+    p = dgj_digits(p, tm.tm_hour, 2);
     *p++ = ':';
-    p = dgj_audit_digits(p, tm.tm_min, 2);
+    p = dgj_digits(p, tm.tm_min, 2);
     *p++ = ':';
-    p = dgj_audit_digits(p, tm.tm_sec, 2);
+    p = dgj_digits(p, tm.tm_sec, 2);
     *p++ = '.';
-    p = dgj_audit_digits(p, t->msec % 1000, 3);
+    p = dgj_digits(p, t->msec % 1000, 3);
     *p++ = t->gmtoff < 0 ? '-' : '+';
-    p = dgj_audit_digits(p, (off / 60) % 100, 2);
+    p = dgj_digits(p, (off / 60) % 100, 2);
     *p++ = ':';
-    dgj_audit_digits(p, off % 60, 2);
+    dgj_digits(p, off % 60, 2);
 
     return DGJ_AUDIT_TIME_LEN;
 }
@@ -855,9 +819,9 @@ dgj_audit_chain_begin(dgj_audit_chain_t *c, char *buf, size_t size,
     p = dgj_audit_cpy(p, "\",\"c\":\"", 7);
     p = dgj_audit_cpy(p, c->id, clen);
     p = dgj_audit_cpy(p, "\",\"seq\":", 8);
-    p = dgj_audit_u64(p, c->seq);
+    p = dgj_u64(p, c->seq);
     p = dgj_audit_cpy(p, ",\"ep\":", 6);
-    p = dgj_audit_u64(p, c->key.epoch);
+    p = dgj_u64(p, c->key.epoch);
     p = dgj_audit_cpy(p, ",\"time\":\"", 9);
     p += dgj_audit_time_format(t, p);
     *p++ = '"';
