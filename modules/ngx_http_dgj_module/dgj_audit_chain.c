@@ -603,14 +603,25 @@ dgj_audit_cpy(char *p, const char *s, size_t n)
 size_t
 dgj_audit_time_format(const dgj_audit_time_t *t, char *buf)
 {
-    int        off;
-    char      *p;
-    time_t     local;
-    struct tm  tm;
+    int                          off;
+    char                        *p;
+    time_t                       local;
+    struct tm                    tm;
+    /* the date and time of day up to the second, kept for the next call:
+     * most records share their second with the record before */
+    static _Thread_local time_t  last = -1;
+    static _Thread_local char    head[19];
 
     local = (time_t) (t->sec + (int64_t) t->gmtoff * 60);
-    gmtime_r(&local, &tm);
     off = t->gmtoff < 0 ? -t->gmtoff : t->gmtoff;
+
+    if (local == last) {
+        memcpy(buf, head, sizeof(head));
+        p = buf + sizeof(head);
+        goto fraction;
+    }
+
+    gmtime_r(&local, &tm);
 
     /* by hand, not snprintf: this runs for every request the module logs */
     p = dgj_digits(buf, (tm.tm_year + 1900) % 10000, 4);
@@ -624,6 +635,12 @@ dgj_audit_time_format(const dgj_audit_time_t *t, char *buf)
     p = dgj_digits(p, tm.tm_min, 2);
     *p++ = ':';
     p = dgj_digits(p, tm.tm_sec, 2);
+
+    memcpy(head, buf, sizeof(head));
+    last = local;
+
+fraction:
+
     *p++ = '.';
     p = dgj_digits(p, t->msec % 1000, 3);
     *p++ = t->gmtoff < 0 ? '-' : '+';

@@ -38,7 +38,6 @@ static int dgj_token_ring_line(dgj_token_ring_t *ring, char *line,
     size_t lineno, size_t *sign_line, char *err, size_t errlen);
 static size_t dgj_token_b64_encode(const unsigned char *in, size_t len,
     char *out);
-static int dgj_token_b64_val(int c);
 static int dgj_token_b64_decode(const char *in, size_t len,
     unsigned char *out, size_t outsz, size_t *outlen);
 static int dgj_token_parse_u64(const char *p, size_t len, uint64_t *v);
@@ -51,6 +50,19 @@ static int dgj_token_hexval(int c);
 
 static const char  dgj_token_b64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* lower-case hex value of each byte, 16 where the byte is not one */
+static const unsigned char  dgj_token_hex_lc[256] = {
+#define X16  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16
+    X16, X16, X16,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 16, 16, 16, 16, 16, 16,
+    X16,
+    X16,
+    16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+    X16,
+    X16, X16, X16, X16, X16, X16, X16, X16
+#undef X16
+};
 
 static const char  *dgj_token_alg_names[] = { "hmac-sha256", "hmac-sm3" };
 static const char  *dgj_token_alg_digests[] = { "SHA256", "SM3" };
@@ -467,31 +479,29 @@ dgj_token_hmac(dgj_token_alg_e alg, const unsigned char *key,
 int
 dgj_token_session_parse(const char *s, size_t len, unsigned char *bin)
 {
-    size_t  i;
-    int     hi, lo;
+    size_t                i;
+    unsigned              hi, lo, bad;
+    const unsigned char  *p;
 
     if (len != 2 * DGJ_TOKEN_SESSION_LEN) {
         return 0;
     }
 
-    for (i = 0; i < DGJ_TOKEN_SESSION_LEN; i++) {
-        hi = dgj_token_hexval(s[2 * i]);
-        lo = dgj_token_hexval(s[2 * i + 1]);
+    p = (const unsigned char *) s;
+    bad = 0;
 
-        /* lower-case only: one session, one spelling */
-        if (hi < 0 || lo < 0
-            || (s[2 * i] >= 'A' && s[2 * i] <= 'F')
-            || (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
-        {
-            return 0;
-        }
+    /* lower-case only: one session, one spelling */
+    for (i = 0; i < DGJ_TOKEN_SESSION_LEN; i++) {
+        hi = dgj_token_hex_lc[p[2 * i]];
+        lo = dgj_token_hex_lc[p[2 * i + 1]];
+        bad |= hi | lo;
 
         if (bin != NULL) {
             bin[i] = (unsigned char) (hi << 4 | lo);
         }
     }
 
-    return 1;
+    return !(bad & 16);
 }
 
 
@@ -778,31 +788,19 @@ dgj_token_b64_encode(const unsigned char *in, size_t len, char *out)
 }
 
 
-static int
-dgj_token_b64_val(int c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
+/* base64url value of each byte, 64 where the byte is not one */
+static const unsigned char  dgj_token_b64_dec[256] = {
+#define X64  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+    X64, X64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    X64, X64, X64, X64, X64, X64, X64, X64
+#undef X64
+};
 
 
 /*
@@ -813,9 +811,9 @@ static int
 dgj_token_b64_decode(const char *in, size_t len, unsigned char *out,
     size_t outsz, size_t *outlen)
 {
-    int       c[4];
-    size_t    i, j, n, rest;
-    uint32_t  v;
+    size_t                i, n, rest;
+    uint32_t              v, bad;
+    const unsigned char  *p, *d;
 
     rest = len % 4;
 
@@ -823,38 +821,41 @@ dgj_token_b64_decode(const char *in, size_t len, unsigned char *out,
         return -1;
     }
 
+    p = (const unsigned char *) in;
+    d = dgj_token_b64_dec;
     n = 0;
+    bad = 0;
 
-    for (i = 0; i < len; i += 4) {
-        for (j = 0; j < 4; j++) {
-            c[j] = (i + j < len)
-                   ? dgj_token_b64_val((unsigned char) in[i + j]) : 0;
-            if (c[j] < 0) {
-                return -1;
-            }
+    /* every value is below 64, the "not one" mark is 64: or-ing them
+     * all tells whether any byte was foreign, without a branch a byte */
+    for (i = 0; i + 4 <= len; i += 4) {
+        v = (uint32_t) d[p[i]] << 18 | (uint32_t) d[p[i + 1]] << 12
+            | (uint32_t) d[p[i + 2]] << 6 | (uint32_t) d[p[i + 3]];
+        bad |= d[p[i]] | d[p[i + 1]] | d[p[i + 2]] | d[p[i + 3]];
+
+        out[n++] = (unsigned char) (v >> 16);
+        out[n++] = (unsigned char) (v >> 8);
+        out[n++] = (unsigned char) v;
+    }
+
+    if (rest == 2) {
+        bad |= d[p[i]] | d[p[i + 1]];
+        if (bad & 64 || d[p[i + 1]] & 0x0f) {
+            return -1;
         }
+        out[n++] = (unsigned char) (d[p[i]] << 2 | d[p[i + 1]] >> 4);
 
-        v = (uint32_t) c[0] << 18 | (uint32_t) c[1] << 12
-            | (uint32_t) c[2] << 6 | (uint32_t) c[3];
-
-        if (len - i >= 4) {
-            out[n++] = (unsigned char) (v >> 16);
-            out[n++] = (unsigned char) (v >> 8);
-            out[n++] = (unsigned char) v;
-
-        } else if (len - i == 2) {
-            if (c[1] & 0x0f) {
-                return -1;
-            }
-            out[n++] = (unsigned char) (v >> 16);
-
-        } else {
-            if (c[2] & 0x03) {
-                return -1;
-            }
-            out[n++] = (unsigned char) (v >> 16);
-            out[n++] = (unsigned char) (v >> 8);
+    } else if (rest == 3) {
+        bad |= d[p[i]] | d[p[i + 1]] | d[p[i + 2]];
+        if (bad & 64 || d[p[i + 2]] & 0x03) {
+            return -1;
         }
+        out[n++] = (unsigned char) (d[p[i]] << 2 | d[p[i + 1]] >> 4);
+        out[n++] = (unsigned char) (d[p[i + 1]] << 4 | d[p[i + 2]] >> 2);
+    }
+
+    if (bad & 64) {
+        return -1;
     }
 
     *outlen = n;

@@ -24,6 +24,7 @@
 #include <sys/file.h>
 
 #include "dgj_audit_chain.h"
+#include "dgj_digits.h"
 
 
 /* a record's worst case: every clipped field escaped at 6 bytes a byte */
@@ -982,10 +983,9 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
     p = ngx_cpymem(p, ",\"ip\":\"", 7);
     p = ngx_http_dgj_audit_escape(p, r->connection->addr_text.data,
                                   r->connection->addr_text.len, 64);
-    p = ngx_sprintf(p, "\",\"port\":%ui",
-                    r->connection->sockaddr
-                    ? (ngx_uint_t) ngx_inet_get_port(r->connection->sockaddr)
-                    : 0);
+    p = ngx_cpymem(p, "\",\"port\":", 9);
+    p = (u_char *) dgj_u64((char *) p, r->connection->sockaddr
+                           ? ngx_inet_get_port(r->connection->sockaddr) : 0);
 
     p = ngx_cpymem(p, ",\"ua\":\"", 7);
     if (r->headers_in.user_agent) {
@@ -1013,7 +1013,8 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
         status = 0;
     }
 
-    p = ngx_sprintf(p, "\",\"status\":%ui", status);
+    p = ngx_cpymem(p, "\",\"status\":", 11);
+    p = (u_char *) dgj_u64((char *) p, status);
 
     v = ngx_http_get_indexed_variable(r, vars[NGX_HTTP_DGJ_AUDIT_V_AUTH]);
     p = ngx_cpymem(p, ",\"auth\":\"", 9);
@@ -1061,9 +1062,16 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
     ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
                            + (tp->msec - r->start_msec));
 
-    return ngx_sprintf(p, ",\"ms\":%M,\"in\":%O,\"out\":%O",
-                       (ngx_msec_t) ngx_max(ms, 0), r->request_length,
-                       r->connection->sent);
+    /* by hand, not ngx_sprintf: this runs for every request */
+    p = ngx_cpymem(p, ",\"ms\":", 6);
+    p = (u_char *) dgj_u64((char *) p, (uint64_t) ngx_max(ms, 0));
+    p = ngx_cpymem(p, ",\"in\":", 6);
+    p = (u_char *) dgj_u64((char *) p, (uint64_t) ngx_max(r->request_length,
+                                                          0));
+    p = ngx_cpymem(p, ",\"out\":", 7);
+
+    return (u_char *) dgj_u64((char *) p,
+                              (uint64_t) ngx_max(r->connection->sent, 0));
 }
 
 
