@@ -191,6 +191,60 @@ test_mint_verify(void)
               dgj_token_verify(&ring, "", 0, NOW, 30, &out)
               == DGJ_TOKEN_MISSING);
 
+    /* the decoder reads by table: every foreign byte, in a full group
+     * and in the short last group, high bytes included */
+    {
+        int          ok;
+        size_t       k, at[3];
+        const char  *foreign = "+/= !\x7f\x80\xc3\xff";
+
+        at[0] = dot1 + 1;              /* the payload's first group */
+        at[1] = dot2 - 1;              /* its last, short or full */
+        at[2] = len - 1;               /* the MAC's short last group */
+        ok = 1;
+
+        for (k = 0; k < 3 * strlen(foreign); k++) {
+            strcpy(bad, tok);
+            bad[at[k % 3]] = foreign[k / 3];
+            if (test_verify(&ring, bad) != DGJ_TOKEN_MALFORMED) {
+                ok = 0;
+            }
+        }
+
+        test_cond("token-2.16: a foreign byte anywhere in a group is "
+                  "malformed", ok);
+    }
+
+    {
+        unsigned char  bin[DGJ_TOKEN_SESSION_LEN];
+        char           sess[2 * DGJ_TOKEN_SESSION_LEN + 1];
+        size_t         k;
+        int            ok;
+
+        memset(sess, 'f', 2 * DGJ_TOKEN_SESSION_LEN);
+        memcpy(sess, "0123456789abcdef", 16);
+        sess[2 * DGJ_TOKEN_SESSION_LEN] = '\0';
+
+        ok = dgj_token_session_parse(sess, strlen(sess), bin)
+             && bin[0] == 0x01 && bin[7] == 0xef
+             && bin[DGJ_TOKEN_SESSION_LEN - 1] == 0xff;
+
+        for (k = 0; k < 2 * DGJ_TOKEN_SESSION_LEN; k += 5) {
+            char  keep = sess[k];
+
+            sess[k] = 'A';
+            ok &= !dgj_token_session_parse(sess, strlen(sess), NULL);
+            sess[k] = 'g';
+            ok &= !dgj_token_session_parse(sess, strlen(sess), NULL);
+            sess[k] = (char) 0xb0;
+            ok &= !dgj_token_session_parse(sess, strlen(sess), NULL);
+            sess[k] = keep;
+        }
+
+        test_cond("token-2.17: a session id is lower-case hex, read byte "
+                  "by byte", ok);
+    }
+
     memset(bad, 'A', sizeof(bad));
     test_cond("token-2.12: a token over 1024 bytes is refused before "
               "decoding", dgj_token_verify(&ring, bad, 1025, NOW, 30, &out)
