@@ -14,6 +14,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
+
 #include "dgj_token.h"
 
 
@@ -26,6 +28,20 @@
 
 /* largest revocation state file read at start and reload */
 #define NGX_HTTP_DGJ_AUTH_FILE_MAX  (16 * 1024 * 1024)
+
+/* tokens verified in this worker, kept to skip their MAC next time: a
+ * power of two of entries, each for a token up to the given length */
+#define NGX_HTTP_DGJ_AUTH_SEEN_N    512
+#define NGX_HTTP_DGJ_AUTH_SEEN_LEN  320
+
+
+/* one token that verified, with its claims (docs/security.md) */
+typedef struct {
+    dgj_token_ring_t     *ring;
+    size_t                len;
+    u_char                token[NGX_HTTP_DGJ_AUTH_SEEN_LEN];
+    dgj_token_claims_t    claims;
+} ngx_http_dgj_auth_seen_t;
 
 
 typedef enum {
@@ -154,6 +170,8 @@ static char *ngx_http_dgj_auth_login_url(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_dgj_auth_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_dgj_auth_ring_cleanup(void *data);
+static dgj_token_rc_e ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring,
+    ngx_str_t *token, time_t now, dgj_token_claims_t *claims);
 static char *ngx_http_dgj_auth_revoke_zone(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_dgj_auth_revoke_api(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -384,9 +402,8 @@ ngx_http_dgj_auth_verify(ngx_http_request_t *r, ngx_http_dgj_auth_ctx_t *ctx)
 
     ctx->from_cookie = from_cookie;
 
-    rc = dgj_token_verify(amcf->ring, (char *) token.data, token.len,
-                          ngx_time(), NGX_HTTP_DGJ_AUTH_LEEWAY,
-                          &ctx->claims);
+    rc = ngx_http_dgj_auth_check_token(amcf->ring, &token, ngx_time(),
+                                       &ctx->claims);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dgj auth: token: %s", dgj_token_strerror(rc));
@@ -422,6 +439,64 @@ ngx_http_dgj_auth_verify(ngx_http_request_t *r, ngx_http_dgj_auth_ctx_t *ctx)
     ctx->roles = ngx_http_dgj_auth_role_bits((u_char *) ctx->claims.roles,
                                              ctx->claims.roles_len);
     ctx->status = NGX_HTTP_DGJ_AUTH_S_OK;
+}
+
+
+/*
+ * dgj_token_verify() behind a per-worker table of the tokens it passed: a
+ * signed-in user sends the same token with every request until it is
+ * refreshed, and its MAC and parse need not be redone each time.  Only a
+ * byte-for-byte equal token (compared in constant time) reuses its claims;
+ * their expiry is checked again at every use; revocation is checked by
+ * the caller on every request, cached or not.  The table lives as long as
+ * the worker, and a reload (the only way the key ring changes) starts new
+ * workers with empty tables.
+ */
+static dgj_token_rc_e
+ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
+    time_t now, dgj_token_claims_t *claims)
+{
+    dgj_token_rc_e                    rc;
+    ngx_http_dgj_auth_seen_t         *e;
+    static ngx_http_dgj_auth_seen_t   seen[NGX_HTTP_DGJ_AUTH_SEEN_N];
+
+    if (token->len == 0 || token->len > NGX_HTTP_DGJ_AUTH_SEEN_LEN) {
+        return dgj_token_verify(ring, (char *) token->data, token->len, now,
+                                NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
+    }
+
+    e = &seen[ngx_murmur_hash2(token->data, token->len)
+              & (NGX_HTTP_DGJ_AUTH_SEEN_N - 1)];
+
+    if (e->ring == ring && e->len == token->len
+        && CRYPTO_memcmp(e->token, token->data, token->len) == 0)
+    {
+        *claims = e->claims;
+
+        /* the same time checks as dgj_token_verify(), at this use */
+        if (e->claims.exp <= now) {
+            e->len = 0;
+            return DGJ_TOKEN_EXPIRED;
+        }
+
+        if (e->claims.iat > now + NGX_HTTP_DGJ_AUTH_LEEWAY) {
+            return DGJ_TOKEN_NOT_YET_VALID;
+        }
+
+        return DGJ_TOKEN_OK;
+    }
+
+    rc = dgj_token_verify(ring, (char *) token->data, token->len, now,
+                          NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
+
+    if (rc == DGJ_TOKEN_OK) {
+        e->ring = ring;
+        e->len = token->len;
+        ngx_memcpy(e->token, token->data, token->len);
+        e->claims = *claims;
+    }
+
+    return rc;
 }
 
 

@@ -157,6 +157,20 @@ json_error(req('GET', '/t/on', bearer($bad{'tampered mac'})), 401,
 $res = req('GET', '/t/on', bearer($tok));
 is($res->{status}, 200, 'authtok-3.5: on + valid token: 200');
 
+# --- a token verified once is kept by the worker, its expiry is not ----
+
+my $short = mint(user => 43, roles => 'intake', session => $s1, ttl => 4);
+my @seen = map { req('GET', '/t/on', bearer($short))->{content} } 1 .. 6;
+is(scalar(grep { $_ eq "43|intake|0|$s1|OK|1\n" } @seen), 6,
+   'authtok-3.6: a token sent again and again keeps its identity');
+
+sleep(5);
+my @late = map { req('GET', '/t/on', bearer($short)) } 1 .. 6;
+is(scalar(grep { $_->{status} == 401
+                 && $_->{content} =~ /"code":"token_expired"/ } @late), 6,
+   'authtok-3.7: once past its expiry the same token gets 401 '
+   . 'token_expired, though it verified before');
+
 # --- identity cannot come from the client ------------------------------
 
 $res = req('GET', '/t/echo', { 'DGJ-User-Id' => 1, 'X-Dgj-User-Id' => 1,
