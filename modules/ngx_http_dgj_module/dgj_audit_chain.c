@@ -9,6 +9,11 @@
  */
 
 
+/* SHA256_Init and friends, deprecated in OpenSSL 3 but kept by it: for the
+ * record MAC, whose two EVP_MD_CTX copies allocate and free a provider
+ * context each (dgj_audit_hmac) */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,6 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "dgj_audit_chain.h"
 #include "dgj_digits.h"
@@ -516,6 +522,35 @@ dgj_audit_hmac_init(dgj_audit_hmac_t *h, dgj_audit_alg_e alg,
          && EVP_DigestInit_ex(out, md, NULL) == 1
          && EVP_DigestUpdate(out, pad, DGJ_AUDIT_BLOCK) == 1;
 
+    /* SHA-256 (the default): the two states as plain structs too, copied
+     * by assignment for each record */
+    if (ok && alg == DGJ_AUDIT_SHA256) {
+        SHA256_CTX  *st;
+
+        if (h->sha256 == NULL) {
+            h->sha256 = malloc(2 * sizeof(SHA256_CTX));
+        }
+
+        st = h->sha256;
+
+        ok = st != NULL
+             && SHA256_Init(&st[1]) == 1
+             && SHA256_Update(&st[1], pad, DGJ_AUDIT_BLOCK) == 1;
+
+        for (i = 0; ok && i < DGJ_AUDIT_BLOCK; i++) {
+            pad[i] ^= 0x36 ^ 0x5c;
+        }
+
+        ok = ok
+             && SHA256_Init(&st[0]) == 1
+             && SHA256_Update(&st[0], pad, DGJ_AUDIT_BLOCK) == 1;
+
+    } else if (h->sha256 != NULL) {
+        OPENSSL_cleanse(h->sha256, 2 * sizeof(SHA256_CTX));
+        free(h->sha256);
+        h->sha256 = NULL;
+    }
+
     OPENSSL_cleanse(pad, sizeof(pad));
 
     return ok ? 0 : -1;
@@ -528,6 +563,24 @@ dgj_audit_hmac(dgj_audit_hmac_t *h, const void *a, size_t alen,
 {
     unsigned int    n;
     unsigned char   ih[EVP_MAX_MD_SIZE];
+    SHA256_CTX      c, *st;
+
+    if (h->sha256 != NULL) {
+        st = h->sha256;
+
+        c = st[0];
+        SHA256_Update(&c, a, alen);
+        SHA256_Update(&c, b, blen);
+        SHA256_Final(ih, &c);
+
+        c = st[1];
+        SHA256_Update(&c, ih, DGJ_AUDIT_MAC_LEN);
+        SHA256_Final(out, &c);
+
+        OPENSSL_cleanse(&c, sizeof(c));
+
+        return 0;
+    }
 
     if (EVP_MD_CTX_copy_ex(h->work, h->inner) != 1
         || EVP_DigestUpdate(h->work, a, alen) != 1
@@ -554,6 +607,12 @@ dgj_audit_hmac_free(dgj_audit_hmac_t *h)
     h->inner = NULL;
     h->outer = NULL;
     h->work = NULL;
+
+    if (h->sha256 != NULL) {
+        OPENSSL_cleanse(h->sha256, 2 * sizeof(SHA256_CTX));
+        free(h->sha256);
+        h->sha256 = NULL;
+    }
 }
 
 
@@ -608,9 +667,11 @@ dgj_audit_time_format(const dgj_audit_time_t *t, char *buf)
     time_t                       local;
     struct tm                    tm;
     /* the date and time of day up to the second, kept for the next call:
-     * most records share their second with the record before */
-    static _Thread_local time_t  last = -1;
-    static _Thread_local char    head[19];
+     * most records share their second with the record before (every
+     * caller is single-threaded: an nginx worker, a FastCGI worker, a
+     * tool) */
+    static time_t                last = -1;
+    static char                  head[19];
 
     local = (time_t) (t->sec + (int64_t) t->gmtoff * 60);
     off = t->gmtoff < 0 ? -t->gmtoff : t->gmtoff;

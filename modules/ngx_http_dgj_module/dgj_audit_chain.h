@@ -79,6 +79,7 @@ typedef struct {
     void             *inner;        /* EVP_MD_CTX after K ^ ipad */
     void             *outer;        /* EVP_MD_CTX after K ^ opad */
     void             *work;
+    void             *sha256;       /* the same two states as SHA256_CTX */
 } dgj_audit_hmac_t;
 
 

@@ -284,6 +284,16 @@ test_hmac(void)
     test_cond("audit-2.2: HMAC-SM3 matches libcrypto's",
               memcmp(ours, ref, 32) == 0);
 
+    /* back to SHA-256 on the same state (an epoch's key on a reused
+     * verifier): its fast path is keyed anew, with a message of 1 byte */
+    key[0] ^= 1;
+    dgj_audit_hmac_init(&h, DGJ_AUDIT_SHA256, key);
+    dgj_audit_hmac(&h, a, 32, msg + 32, 1, ours);
+    dgj_token_hmac(DGJ_TOKEN_HMAC_SHA256, key, 32, msg, 33, ref);
+
+    test_cond("audit-2.3: HMAC-SHA256 again after SM3, with a new key",
+              memcmp(ours, ref, 32) == 0);
+
     dgj_audit_hmac_free(&h);
 }
 
