@@ -69,67 +69,80 @@ local function shape_once(path, build)
 end
 
 
+-- The three lists' shapes, built once per reply read (shape_once): named
+-- functions, not closures made at each call (LuaJIT does not compile the
+-- creation of a closure, and these run on every console page).
+local function districts_of(d)
+    local out = {}
+
+    if type(d.items) == "table" then
+        for _, it in ipairs(d.items) do
+            out[#out + 1] = { code = it.code, name = it.name }
+        end
+    end
+
+    return out
+end
+
+
+local function categories_of(d)
+    local out = {}
+
+    if type(d.items) == "table" then
+        for _, t in ipairs(d.items) do
+            local leaves = {}
+            if type(t.children) == "table" then
+                for _, l in ipairs(t.children) do
+                    leaves[#leaves + 1] = { code = l.code, name = l.name }
+                end
+            end
+            out[#out + 1] = { code = t.code, name = t.name,
+                              leaves = leaves }
+        end
+    end
+
+    return out
+end
+
+
+local function departments_of(d)
+    local out = {}
+
+    if type(d.items) == "table" then
+        for _, it in ipairs(d.items) do
+            out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
+        end
+    end
+
+    return out
+end
+
+
 -- { { code, name } } of the districts, municipal level first
 function _M.districts()
-    return shape_once("/_api/districts", function (d)
-        local out = {}
-
-        if type(d.items) == "table" then
-            for _, it in ipairs(d.items) do
-                out[#out + 1] = { code = it.code, name = it.name }
-            end
-        end
-
-        return out
-    end)
+    return shape_once("/_api/districts", districts_of)
 end
 
 
 -- { { code, name, leaves = { { code, name } } } } of the catalogue
 function _M.categories()
-    return shape_once("/_api/categories", function (d)
-        local out = {}
-
-        if type(d.items) == "table" then
-            for _, t in ipairs(d.items) do
-                local leaves = {}
-                if type(t.children) == "table" then
-                    for _, l in ipairs(t.children) do
-                        leaves[#leaves + 1] = { code = l.code, name = l.name }
-                    end
-                end
-                out[#out + 1] = { code = t.code, name = t.name,
-                                  leaves = leaves }
-            end
-        end
-
-        return out
-    end)
+    return shape_once("/_api/categories", categories_of)
 end
 
 
 -- { { id, name, kind } } of the departments
 function _M.departments()
-    return shape_once("/_api/departments", function (d)
-        local out = {}
-
-        if type(d.items) == "table" then
-            for _, it in ipairs(d.items) do
-                out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
-            end
-        end
-
-        return out
-    end)
+    return shape_once("/_api/departments", departments_of)
 end
+
+
+local LISTS = { "/_api/districts", "/_api/categories", "/_api/departments" }
 
 
 -- the same lists' version: changes when any of them was read anew
 function _M.version()
     local v = 0
-    for _, path in ipairs({ "/_api/districts", "/_api/categories",
-                            "/_api/departments" })
-    do
+    for _, path in ipairs(LISTS) do
         local c = cache[path]
         v = v + (c and c.expires or 0)
     end
@@ -138,30 +151,33 @@ function _M.version()
 end
 
 
+local function transitions_of(d)
+    local out = {}
+
+    if type(d.transitions) == "table" then
+        for _, t in ipairs(d.transitions) do
+            local from = {}
+            if type(t.from) == "table" then
+                for _, st in ipairs(t.from) do
+                    from[st] = true
+                end
+            end
+            out[t.action] = { action = t.action, title = t.title,
+                              from = from,
+                              roles = type(t.roles) == "table"
+                                      and t.roles or {},
+                              scope = t.scope }
+        end
+    end
+
+    return out
+end
+
+
 -- the state machine table (GET /api/v1/workflow/transitions), by action:
 -- { action = { title, from = { state = true }, roles = { ... }, scope } }
 function _M.transitions()
-    return shape_once("/_api/workflow/transitions", function (d)
-        local out = {}
-
-        if type(d.transitions) == "table" then
-            for _, t in ipairs(d.transitions) do
-                local from = {}
-                if type(t.from) == "table" then
-                    for _, st in ipairs(t.from) do
-                        from[st] = true
-                    end
-                end
-                out[t.action] = { action = t.action, title = t.title,
-                                  from = from,
-                                  roles = type(t.roles) == "table"
-                                          and t.roles or {},
-                                  scope = t.scope }
-            end
-        end
-
-        return out
-    end)
+    return shape_once("/_api/workflow/transitions", transitions_of)
 end
 
 

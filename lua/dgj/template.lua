@@ -137,20 +137,50 @@ end
 local root = default_root()
 
 
+-- Escaped text by value, per process, for the short values pages repeat
+-- (names, states, dates, links): one table lookup instead of five
+-- searches.  It also keeps the row loops of long lists (the console's 50
+-- rows) small enough for LuaJIT to compile: with the searches inlined for
+-- every value the trace ran out of spill slots and the rows were
+-- interpreted.  Emptied when full; long values are not kept.
+local ESCAPED_MAX = 2048
+local ESCAPED_LEN = 256
+local escaped, escaped_n = {}, 0
+
+
 local function to_text(v, esc)
     local t = type(v)
 
     if t == "string" then
-        -- five plain searches: LuaJIT compiles them, not a pattern's
-        -- character class, and most values have nothing to escape
-        if esc and (find(v, "<", 1, true) or find(v, ">", 1, true)
-                    or find(v, "&", 1, true) or find(v, '"', 1, true)
-                    or find(v, "'", 1, true))
-        then
-            return (gsub(v, "[&<>\"']", ESCAPES))
+        if not esc then
+            return v
         end
 
-        return v
+        local e = escaped[v]
+        if e then
+            return e
+        end
+
+        -- five plain searches: LuaJIT compiles them, not a pattern's
+        -- character class, and most values have nothing to escape
+        e = v
+        if find(v, "<", 1, true) or find(v, ">", 1, true)
+           or find(v, "&", 1, true) or find(v, '"', 1, true)
+           or find(v, "'", 1, true)
+        then
+            e = gsub(v, "[&<>\"']", ESCAPES)
+        end
+
+        if #v <= ESCAPED_LEN then
+            if escaped_n >= ESCAPED_MAX then
+                escaped, escaped_n = {}, 0
+            end
+
+            escaped[v] = e
+            escaped_n = escaped_n + 1
+        end
+
+        return e
     end
 
     if v == nil or t == "userdata" then
@@ -407,6 +437,49 @@ function _M.compile(name)
 end
 
 
+-- The environment of a rendering: its context first, then the builtins.
+-- No closure is made per rendering (LuaJIT cannot compile the creation of
+-- one, and a trace through every page would stop there): the builtins the
+-- context does not name are copied in, and the rest is read from the
+-- context through a plain __index table.
+local BUILTIN_NAMES = {}
+for k in pairs(BUILTINS) do
+    BUILTIN_NAMES[#BUILTIN_NAMES + 1] = k
+end
+
+local function no_globals(_, k)
+    error("assignment to undeclared variable '" .. tostring(k)
+          .. "' (use local)", 2)
+end
+
+local function env_of(ctx)
+    local env = {}
+
+    for i = 1, #BUILTIN_NAMES do
+        local k = BUILTIN_NAMES[i]
+        if ctx[k] == nil then
+            env[k] = BUILTINS[k]
+        end
+    end
+
+    return setmetatable(env, { __index = ctx, __newindex = no_globals })
+end
+
+
+-- the context of the rendering under way, for {( "name" )} without one
+local current
+
+
+local function include(iname, ictx)
+    local html, err = _M.render(iname, ictx == nil and current or ictx)
+    if html == nil then
+        error(err, 0)
+    end
+
+    return html
+end
+
+
 local function run(fn, name, ctx)
     if ctx == nil then
         ctx = {}
@@ -420,45 +493,19 @@ local function run(fn, name, ctx)
                     .. " deep (recursive include?)"
     end
 
-    local env = setmetatable({}, {
-        __index = function(_, k)
-            local v = ctx[k]
-            if v == nil then
-                v = BUILTINS[k]
-            end
-
-            return v
-        end,
-
-        __newindex = function(_, k)
-            error("assignment to undeclared variable '" .. tostring(k)
-                  .. "' (use local)", 2)
-        end,
-    })
-
-    local function include(iname, ictx)
-        if ictx == nil then
-            ictx = ctx
-        end
-
-        local html, err = _M.render(iname, ictx)
-        if html == nil then
-            error(err, 0)
-        end
-
-        return html
-    end
-
     -- The environment is set for this call and restored after it, so a
     -- template that includes itself gets back its own.  Rendering never
     -- yields, so no other request can run the function in between.
     local saved = getfenv(fn)
-    setfenv(fn, env)
+    local outer = current
+    setfenv(fn, env_of(ctx))
+    current = ctx
 
     depth = depth + 1
     local ok, res = pcall(fn, escape, raw, include, concat)
     depth = depth - 1
 
+    current = outer
     setfenv(fn, saved)
 
     if not ok then

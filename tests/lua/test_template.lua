@@ -42,7 +42,7 @@ local function render(src, ctx)
 end
 
 
-t.plan(54)
+t.plan(56)
 
 
 -- escaping, one character at a time
@@ -63,6 +63,39 @@ t.is(render('<a title="{{ v }}">', { v = '"><script>x</script>' }),
      "escape-1.9: a value cannot leave a quoted attribute")
 t.is(template.escape("<&>\"'"), "&lt;&amp;&gt;&quot;&#39;",
      "escape-1.10: escape() is exported for controllers")
+
+-- the per-process table of escaped values: the same answers the second
+-- time, for long values it does not keep, and after it was emptied
+do
+    local hostile = '<b title="x">&\'</b>'
+    local want = "&lt;b title=&quot;x&quot;&gt;&amp;&#39;&lt;/b&gt;"
+    local long = string.rep("<&>", 200)
+    local ok = render("{{ v }}", { v = hostile }) == want
+               and render("{{ v }}|{{ v }}", { v = hostile })
+                   == want .. "|" .. want
+               and render("{{ v }}", { v = long })
+                   == string.rep("&lt;&amp;&gt;", 200)
+               and render("{{ v }}", { v = long })
+                   == string.rep("&lt;&amp;&gt;", 200)
+
+    for i = 1, 5000 do
+        local v = "<" .. i .. ">"
+        if template.escape(v) ~= "&lt;" .. i .. "&gt;"
+           or template.escape(v) ~= "&lt;" .. i .. "&gt;"
+        then
+            ok = false
+        end
+    end
+
+    t.ok(ok and render("{{ v }}", { v = hostile }) == want,
+         "escape-1.11: values escaped again come out the same, short or "
+         .. "long, before and after the table of escaped values fills")
+end
+
+-- a context may name a builtin: its own value comes first
+t.is(render("{{ type }}|{% for _, x in ipairs(xs) do %}{{ x }}{% end %}",
+            { type = "<t>", xs = { 1, 2 } }),
+     "&lt;t&gt;|12", "escape-1.12: a context's own name before a builtin")
 
 -- raw output and values
 
