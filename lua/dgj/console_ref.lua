@@ -72,16 +72,26 @@ end
 -- The three lists' shapes, built once per reply read (shape_once): named
 -- functions, not closures made at each call (LuaJIT does not compile the
 -- creation of a closure, and these run on every console page).
-local function districts_of(d)
+-- the items of a list reply, each cut to the named fields
+local function items_of(d, a, b, c)
     local out = {}
 
     if type(d.items) == "table" then
         for _, it in ipairs(d.items) do
-            out[#out + 1] = { code = it.code, name = it.name }
+            local o = { [a] = it[a], [b] = it[b] }
+            if c then
+                o[c] = it[c]
+            end
+            out[#out + 1] = o
         end
     end
 
     return out
+end
+
+
+local function districts_of(d)
+    return items_of(d, "code", "name")
 end
 
 
@@ -106,15 +116,7 @@ end
 
 
 local function departments_of(d)
-    local out = {}
-
-    if type(d.items) == "table" then
-        for _, it in ipairs(d.items) do
-            out[#out + 1] = { id = it.id, name = it.name, kind = it.kind }
-        end
-    end
-
-    return out
+    return items_of(d, "id", "name", "kind")
 end
 
 
