@@ -69,15 +69,12 @@ local function shape_once(path, build)
 end
 
 
--- The three lists' shapes, built once per reply read (shape_once): named
--- functions, not closures made at each call (LuaJIT does not compile the
--- creation of a closure, and these run on every console page).
--- the items of a list reply, each cut to the named fields
-local function items_of(d, a, b, c)
+-- the tables of a list (nil: none), each cut to the named fields
+local function pick(list, a, b, c)
     local out = {}
 
-    if type(d.items) == "table" then
-        for _, it in ipairs(d.items) do
+    if type(list) == "table" then
+        for _, it in ipairs(list) do
             local o = { [a] = it[a], [b] = it[b] }
             if c then
                 o[c] = it[c]
@@ -90,8 +87,11 @@ local function items_of(d, a, b, c)
 end
 
 
+-- The lists' shapes, built once per reply read (shape_once): named
+-- functions, not closures made at each call (LuaJIT does not compile the
+-- creation of a closure, and these run on every console page).
 local function districts_of(d)
-    return items_of(d, "code", "name")
+    return pick(d.items, "code", "name")
 end
 
 
@@ -100,14 +100,8 @@ local function categories_of(d)
 
     if type(d.items) == "table" then
         for _, t in ipairs(d.items) do
-            local leaves = {}
-            if type(t.children) == "table" then
-                for _, l in ipairs(t.children) do
-                    leaves[#leaves + 1] = { code = l.code, name = l.name }
-                end
-            end
             out[#out + 1] = { code = t.code, name = t.name,
-                              leaves = leaves }
+                              leaves = pick(t.children, "code", "name") }
         end
     end
 
@@ -116,7 +110,7 @@ end
 
 
 local function departments_of(d)
-    return items_of(d, "id", "name", "kind")
+    return pick(d.items, "id", "name", "kind")
 end
 
 

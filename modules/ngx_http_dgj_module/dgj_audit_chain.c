@@ -482,51 +482,22 @@ dgj_audit_hmac_init(dgj_audit_hmac_t *h, dgj_audit_alg_e alg,
     const unsigned char *key)
 {
     int             i, ok;
-    EVP_MD_CTX     *in, *out;
+    SHA256_CTX     *st;
     const EVP_MD   *md;
-    unsigned char   pad[DGJ_AUDIT_BLOCK];
-
-    md = dgj_audit_md(alg);
-
-    if (h->inner == NULL) {
-        h->inner = EVP_MD_CTX_new();
-        h->outer = EVP_MD_CTX_new();
-        h->work = EVP_MD_CTX_new();
-
-        if (h->inner == NULL || h->outer == NULL || h->work == NULL) {
-            dgj_audit_hmac_free(h);
-            return -1;
-        }
-    }
-
-    in = h->inner;
-    out = h->outer;
+    unsigned char   ipad[DGJ_AUDIT_BLOCK], opad[DGJ_AUDIT_BLOCK];
 
     /* RFC 2104 with a key shorter than the block: zero padded */
-    memset(pad, 0, sizeof(pad));
-    memcpy(pad, key, DGJ_AUDIT_KEY_LEN);
+    memset(ipad, 0, sizeof(ipad));
+    memcpy(ipad, key, DGJ_AUDIT_KEY_LEN);
 
     for (i = 0; i < DGJ_AUDIT_BLOCK; i++) {
-        pad[i] ^= 0x36;
+        opad[i] = ipad[i] ^ 0x5c;
+        ipad[i] ^= 0x36;
     }
 
-    ok = md != NULL
-         && EVP_DigestInit_ex(in, md, NULL) == 1
-         && EVP_DigestUpdate(in, pad, DGJ_AUDIT_BLOCK) == 1;
-
-    for (i = 0; i < DGJ_AUDIT_BLOCK; i++) {
-        pad[i] ^= 0x36 ^ 0x5c;
-    }
-
-    ok = ok
-         && EVP_DigestInit_ex(out, md, NULL) == 1
-         && EVP_DigestUpdate(out, pad, DGJ_AUDIT_BLOCK) == 1;
-
-    /* SHA-256 (the default): the two states as plain structs too, copied
-     * by assignment for each record */
-    if (ok && alg == DGJ_AUDIT_SHA256) {
-        SHA256_CTX  *st;
-
+    if (alg == DGJ_AUDIT_SHA256) {
+        /* SHA-256 (the default): the two states as plain structs, copied
+         * by assignment for each record (dgj_audit_hmac) */
         if (h->sha256 == NULL) {
             h->sha256 = malloc(2 * sizeof(SHA256_CTX));
         }
@@ -534,24 +505,36 @@ dgj_audit_hmac_init(dgj_audit_hmac_t *h, dgj_audit_alg_e alg,
         st = h->sha256;
 
         ok = st != NULL
+             && SHA256_Init(&st[0]) == 1
+             && SHA256_Update(&st[0], ipad, DGJ_AUDIT_BLOCK) == 1
              && SHA256_Init(&st[1]) == 1
-             && SHA256_Update(&st[1], pad, DGJ_AUDIT_BLOCK) == 1;
+             && SHA256_Update(&st[1], opad, DGJ_AUDIT_BLOCK) == 1;
 
-        for (i = 0; ok && i < DGJ_AUDIT_BLOCK; i++) {
-            pad[i] ^= 0x36 ^ 0x5c;
+    } else {
+        if (h->sha256 != NULL) {
+            OPENSSL_cleanse(h->sha256, 2 * sizeof(SHA256_CTX));
+            free(h->sha256);
+            h->sha256 = NULL;
         }
 
-        ok = ok
-             && SHA256_Init(&st[0]) == 1
-             && SHA256_Update(&st[0], pad, DGJ_AUDIT_BLOCK) == 1;
+        if (h->inner == NULL) {
+            h->inner = EVP_MD_CTX_new();
+            h->outer = EVP_MD_CTX_new();
+            h->work = EVP_MD_CTX_new();
+        }
 
-    } else if (h->sha256 != NULL) {
-        OPENSSL_cleanse(h->sha256, 2 * sizeof(SHA256_CTX));
-        free(h->sha256);
-        h->sha256 = NULL;
+        md = dgj_audit_md(alg);
+
+        ok = md != NULL
+             && h->inner != NULL && h->outer != NULL && h->work != NULL
+             && EVP_DigestInit_ex(h->inner, md, NULL) == 1
+             && EVP_DigestUpdate(h->inner, ipad, DGJ_AUDIT_BLOCK) == 1
+             && EVP_DigestInit_ex(h->outer, md, NULL) == 1
+             && EVP_DigestUpdate(h->outer, opad, DGJ_AUDIT_BLOCK) == 1;
     }
 
-    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(ipad, sizeof(ipad));
+    OPENSSL_cleanse(opad, sizeof(opad));
 
     return ok ? 0 : -1;
 }

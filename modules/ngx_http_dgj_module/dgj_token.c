@@ -371,12 +371,20 @@ dgj_token_verify(const dgj_token_ring_t *ring, const char *token,
         *claims = c;
     }
 
-    /* docs/security.md#token-expiry */
-    if (c.exp <= now) {
+    return dgj_token_check_time(&c, now, leeway);
+}
+
+
+/* docs/security.md#token-expiry */
+dgj_token_rc_e
+dgj_token_check_time(const dgj_token_claims_t *claims, int64_t now,
+    int64_t leeway)
+{
+    if (claims->exp <= now) {
         return DGJ_TOKEN_EXPIRED;
     }
 
-    if (c.iat > now + leeway) {
+    if (claims->iat > now + leeway) {
         return DGJ_TOKEN_NOT_YET_VALID;
     }
 

@@ -127,6 +127,14 @@ dgj_token_rc_e dgj_token_verify(const dgj_token_ring_t *ring,
     dgj_token_claims_t *claims);
 
 /*
+ * The time checks of dgj_token_verify() on claims that verified: OK,
+ * EXPIRED (exp <= now) or NOT_YET_VALID (iat > now + leeway).  For a
+ * caller that keeps verified claims and uses them again later.
+ */
+dgj_token_rc_e dgj_token_check_time(const dgj_token_claims_t *claims,
+    int64_t now, int64_t leeway);
+
+/*
  * The CSRF token of session (32 lower-hex characters) under the signing
  * key: b64url(HMAC(key, "csrf|" session)), DGJ_TOKEN_CSRF_LEN characters
  * and a NUL into out (at least DGJ_TOKEN_CSRF_LEN + 1 bytes).

@@ -473,17 +473,14 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
     {
         *claims = e->claims;
 
-        /* the same time checks as dgj_token_verify(), at this use */
-        if (e->claims.exp <= now) {
+        /* dgj_token_verify()'s own time checks, at this use */
+        rc = dgj_token_check_time(claims, now, NGX_HTTP_DGJ_AUTH_LEEWAY);
+
+        if (rc == DGJ_TOKEN_EXPIRED) {
             e->len = 0;
-            return DGJ_TOKEN_EXPIRED;
         }
 
-        if (e->claims.iat > now + NGX_HTTP_DGJ_AUTH_LEEWAY) {
-            return DGJ_TOKEN_NOT_YET_VALID;
-        }
-
-        return DGJ_TOKEN_OK;
+        return rc;
     }
 
     rc = dgj_token_verify(ring, (char *) token->data, token->len, now,
