@@ -1165,6 +1165,12 @@ backup()
     f=$VAR/backup/dgj-$stamp.sql.gz
     t=$VAR/backup/dgj-$stamp.files.tar
 
+    # the ingester's place, read before the snapshot: every line before it
+    # is committed, so the snapshot holds it; a restore rewinds to it
+    if [ -f "$VAR/state/audit-ingest.pos" ]; then
+        (umask 077; cp "$VAR/state/audit-ingest.pos" "$f.audit-pos")
+    fi
+
     (
         umask 077
         mariadb-dump --defaults-file="$ADMIN_CNF" --single-transaction \
@@ -1173,6 +1179,11 @@ backup()
     ) || { rm -f "$f.tmp"; die "mariadb-dump failed"; }
 
     mv "$f.tmp" "$f"
+    if [ -f "$f.audit-pos" ]; then
+        p=${f%.sql.gz}.audit.pos
+        mv "$f.audit-pos" "$p"
+        (cd "$VAR/backup" && sha256sum "$(basename "$p")" > "$(basename "$p").sha256")
+    fi
     (cd "$VAR/backup" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256")
 
     # images and PDFs are compressed already: a plain tar
@@ -1217,6 +1228,15 @@ restore()
 
     db_ping || die "MariaDB is not running"
 
+    # the ingester must not write into tables being replaced; it starts
+    # again from the backup's place, so the lines logged since the backup
+    # (still in var/log/audit) come back; INSERT IGNORE drops the overlap
+    ingesting=
+    if pid_alive "$VAR/run/audit-ingest.pid"; then
+        ingesting=1
+        stop_pidfile "audit ingester" "$VAR/run/audit-ingest.pid" TERM 10
+    fi
+
     say "restoring $f into database dgj"
     gunzip -c "$f" | mariadb --defaults-file="$ADMIN_CNF" \
         || die "restore failed part-way: restore again or from another backup"
@@ -1234,6 +1254,24 @@ restore()
     bootstrap_db
     migrate
     sync_bans
+
+    # without a good saved place (a backup from before it was kept), from
+    # the start of every file still there: slower, never wrong
+    p=${f%.sql.gz}.audit.pos
+    if [ -f "$p" ] && [ -f "$p.sha256" ] \
+        && (cd "$(dirname "$p")" && sha256sum -c --quiet "$(basename "$p").sha256")
+    then
+        (umask 077; cp "$p" "$VAR/state/audit-ingest.pos.tmp")
+        mv "$VAR/state/audit-ingest.pos.tmp" "$VAR/state/audit-ingest.pos"
+    else
+        say "no audit ingest place with this backup: the ingester reads $VAR/log/audit from the start"
+        rm -f "$VAR/state/audit-ingest.pos"
+    fi
+
+    if [ -n "$ingesting" ]; then
+        start_audit
+    fi
+
     say "restore complete (bans in force written to $VAR/state/bans.list;"
     say "restart nginx to drop bans the restored database does not hold)"
 }

@@ -21,10 +21,11 @@ export function assert(cond, message) {
     }
 }
 
+// to stderr, which prove shows without -v: a CI log then says why
 function diag(text) {
     const plain = String(text).replace(/\x1b\[[0-9;]*m/g, '');
     for (const line of plain.split('\n')) {
-        process.stdout.write(`# ${line}\n`);
+        process.stderr.write(`# ${line}\n`);
     }
 }
 
