@@ -63,8 +63,10 @@ typedef struct {
     const char           *now;
     uint32_t              fields;   /* ?fields=: bits of the row fields
                                        kept (dgj_wfq_inbox_fields), 0 all */
-    unsigned              rows:1;   /* ?shape=rows: "fields" and "rows"
-                                       (arrays) instead of "items" */
+    unsigned              rows:1;   /* ?shape=rows or cells: "fields"
+                                       and the values, not "items" */
+    unsigned              cells:1;  /* ?shape=cells: one flat "cells"
+                                       array, row after row */
 } dgj_wfq_inbox_t;
 
 
@@ -80,7 +82,8 @@ static void dgj_wfq_filters_bind(const dgj_wfq_inbox_t *q, dgj_arg_t *args,
 static dgj_rc_t dgj_wfq_fields_arg(dgj_req_t *r, uint32_t *fields);
 static int dgj_wfq_field_index(const char *name, size_t len);
 static dgj_rc_t dgj_wfq_shape_arg(dgj_req_t *r, dgj_wfq_inbox_t *q);
-static int dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields);
+static int dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields,
+    int cells);
 static dgj_rc_t dgj_wfq_counts(dgj_req_t *r, const dgj_wfq_inbox_t *q,
     json_t **out);
 static dgj_rc_t dgj_wfq_submitter(dgj_req_t *r, json_t *row,
@@ -575,7 +578,7 @@ dgj_wf_inbox(dgj_req_t *r)
     reply = dgj_json_own(r, json_pack("{s:s, s:o}", "box", q.box->name,
                                       "next", next));
     if (reply == NULL
-        || (q.rows ? dgj_wfq_rows(reply, rows, q.fields)
+        || (q.rows ? dgj_wfq_rows(reply, rows, q.fields, q.cells)
                    : json_object_set(reply, "items", rows)) != 0)
     {
         return DGJ_ERR_NOMEM;
@@ -1294,7 +1297,8 @@ dgj_wfq_fields_arg(dgj_req_t *r, uint32_t *fields)
 }
 
 
-/* ?shape=: "objects" (the default: "items", an object a row) or "rows" */
+/* ?shape=: "objects" (the default: "items", an object a row), "rows" or
+ * "cells" */
 static dgj_rc_t
 dgj_wfq_shape_arg(dgj_req_t *r, dgj_wfq_inbox_t *q)
 {
@@ -1302,15 +1306,20 @@ dgj_wfq_shape_arg(dgj_req_t *r, dgj_wfq_inbox_t *q)
     const char  *s;
 
     q->rows = 0;
+    q->cells = 0;
 
     rc = dgj_req_arg(r, "shape", &s);
     if (rc != DGJ_OK || s == NULL || strcmp(s, "objects") == 0) {
         return rc;
     }
 
-    if (strcmp(s, "rows") != 0) {
+    if (strcmp(s, "cells") == 0) {
+        q->cells = 1;
+
+    } else if (strcmp(s, "rows") != 0) {
         return dgj_req_fail_code(r, DGJ_ERR_INPUT, "invalid_field",
-                                 "\"shape\" must be objects or rows");
+                                 "\"shape\" must be objects, rows or "
+                                 "cells");
     }
 
     q->rows = 1;
@@ -1324,11 +1333,14 @@ dgj_wfq_shape_arg(dgj_req_t *r, dgj_wfq_inbox_t *q)
  * fields is 0) in the order of dgj_wfq_inbox_fields, and reply["rows"],
  * each item as an array of its values in that order (null where an item
  * has no such field).  The keys are written once, not once a row: half the
- * bytes of a 50-row page, and half the decoding for the console's page.
+ * bytes of a 50-row page.  With cells, reply["cells"] instead: every
+ * row's values one after another in one array, as many a row as fields:
+ * what the console's page decodes, since a decoder grows one array a few
+ * times where it grew every row's (docs/console.md).
  * 0, or -1 without memory.
  */
 static int
-dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields)
+dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields, int cells)
 {
     int      f, n;
     size_t   i;
@@ -1342,7 +1354,7 @@ dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields)
     }
 
     rows = json_array();
-    if (json_object_set_new(reply, "rows", rows) != 0) {
+    if (json_object_set_new(reply, cells ? "cells" : "rows", rows) != 0) {
         return -1;
     }
 
@@ -1362,10 +1374,14 @@ dgj_wfq_rows(json_t *reply, json_t *items, uint32_t fields)
     }
 
     json_array_foreach(items, i, item) {
-        row = json_array();
+        row = rows;
 
-        if (json_array_append_new(rows, row) != 0) {
-            return -1;
+        if (!cells) {
+            row = json_array();
+
+            if (json_array_append_new(rows, row) != 0) {
+                return -1;
+            }
         }
 
         for (f = 0; f < n; f++) {

@@ -233,9 +233,9 @@ local function beijing_today()
 end
 
 
--- working days already counted, per worker: "today|day" -> n
-local left_cache = {}
-local left_size = 0
+-- working days already counted, per worker, for today: day -> n (a new
+-- table when the day changes: no key to build per row)
+local left_today, left_cache = nil, {}
 
 
 -- Working days from today to the date of `due_at` ("YYYY-MM-DD ..."):
@@ -256,8 +256,12 @@ function _M.working_days_left(due_at)
     local day = sub(due_at, 1, 10)
 
     local today = beijing_today()
-    local key = today .. "|" .. day
-    local n = left_cache[key]
+
+    if today ~= left_today then
+        left_today, left_cache = today, {}
+    end
+
+    local n = left_cache[day]
 
     if n then
         return n
@@ -304,12 +308,8 @@ function _M.working_days_left(due_at)
 
     n = n * sign
 
-    if left_size > 10000 then
-        left_cache, left_size = {}, 0
-    end
-
-    left_cache[key] = n
-    left_size = left_size + 1
+    -- at most one entry a calendar day: bounded by the dates stored
+    left_cache[day] = n
 
     return n
 end
@@ -318,11 +318,26 @@ end
 local BADGE_LABELS = { green = "正常", yellow = "黄牌", red = "红牌" }
 
 
--- The badge of a deadline: { class, text } for warn ("green", "yellow",
--- "red" from the API) and the working days left.
+-- badges made, by warn and then days left (false without): shared by the
+-- rows that have the same, never changed after they are made
+local badges = {}
+local badges_n = 0
+local BADGES_MAX = 4096
+
+
+-- The badge of a deadline: { class, label, text } for warn ("green",
+-- "yellow", "red" from the API) and the working days left.  The same
+-- table for the same pair: read it, do not change it.
 function _M.badge(warn, left)
     if warn == nil or type(warn) ~= "string" then
         return nil
+    end
+
+    local by_left = badges[warn]
+    local b = by_left and by_left[left or false]
+
+    if b then
+        return b
     end
 
     local text
@@ -344,7 +359,22 @@ function _M.badge(warn, left)
         text = "剩余 " .. left .. " 个工作日"
     end
 
-    return { class = warn, label = BADGE_LABELS[warn] or "", text = text }
+    b = { class = warn, label = BADGE_LABELS[warn] or "", text = text }
+
+    if badges_n >= BADGES_MAX then
+        badges, badges_n = {}, 0
+    end
+
+    by_left = badges[warn]
+    if by_left == nil then
+        by_left = {}
+        badges[warn] = by_left
+    end
+
+    by_left[left or false] = b
+    badges_n = badges_n + 1
+
+    return b
 end
 
 

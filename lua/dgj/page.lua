@@ -236,14 +236,12 @@ end
 
 -- Renders page template `name` inside the layout (ctx.layout, default
 -- layout.html; the WeChat column has its own).  The layout sees ctx plus
--- `content` (the page's HTML).  Returns the HTML or nil, err.
+-- `page_template` (name), which it includes where the page goes.  Returns
+-- the HTML or nil, err.
 local function render_page(name, ctx)
-    local content, err = template.render(name, ctx)
-    if content == nil then
-        return nil, err
-    end
-
-    local lctx = setmetatable({ content = content }, { __index = ctx })
+    -- the page is rendered in place, into the layout's output: no string
+    -- of the page alone is made
+    local lctx = setmetatable({ page_template = name }, { __index = ctx })
 
     return template.render(ctx.layout or LAYOUT, lctx)
 end

@@ -1,7 +1,8 @@
 -- dgj.template: the HTML template engine of the Lua pages.  Owns the
 -- template syntax, the compiler (template text -> Lua function), the
--- per-process cache of compiled templates and HTML escaping.  Pure Lua 5.1
--- (LuaJIT): no ngx API, so the plain `luajit` CLI runs it in the unit tests.
+-- per-process cache of compiled templates and HTML escaping.  LuaJIT 2.1
+-- (its string.buffer) and no ngx API, so the plain `luajit` CLI runs it in
+-- the unit tests.
 --
 -- Syntax
 --
@@ -16,6 +17,11 @@
 --
 --   A line holding only a {% %} or {# #} tag (and blanks) leaves no trace in
 --   the output: neither its indentation nor its newline.
+--
+--   Indentation is not sent: the blanks that begin a line of template text
+--   are dropped (a fifth of the console's inbox page).  Values are never
+--   touched.  So template text must not rely on them: no <pre> or
+--   <textarea> whose own text in the template spans lines.
 --
 -- Values: nil, and JSON null as decoded by cjson (a light userdata), render
 -- as the empty string; strings as they are; numbers and booleans through
@@ -63,6 +69,7 @@ local getmetatable = getmetatable
 local setmetatable = setmetatable
 local io_open = io.open
 local concat = table.concat
+local buffer = require "string.buffer"
 local byte = string.byte
 local find = string.find
 local gsub = string.gsub
@@ -108,11 +115,12 @@ local BUILTINS = {
     os = { date = os.date, time = os.time },
 }
 
--- generated code uses these local names; templates must not shadow them
-local PRELUDE = "local _dgj_e, _dgj_r, _dgj_i, _dgj_c = ... "
-    .. "local _dgj_b, _dgj_n = {}, 0 "
-local EPILOGUE = " return _dgj_c(_dgj_b, '', 1, _dgj_n)"
-local PUSH = "_dgj_n = _dgj_n + 1 _dgj_b[_dgj_n] = "
+-- generated code uses these local names; templates must not shadow them.
+-- The output goes into a LuaJIT string buffer (_dgj_b), which an include
+-- writes into too: no table of pieces, no string per include.
+local PRELUDE = "local _dgj_e, _dgj_r, _dgj_i, _dgj_b = ... "
+local EPILOGUE = ""
+local PUT = "_dgj_b:put("
 
 
 -- name -> compiled template (a Lua function, see run())
@@ -120,6 +128,15 @@ local cache = {}
 
 -- current include depth; rendering never yields, so one counter suffices
 local depth = 0
+
+-- the output buffer of each depth at which a rendering starts, kept for
+-- the next one (reset, not freed); one that held a very large page is
+-- let go so the worker does not keep its memory
+local buffers = {}
+local BUFFER_KEEP = 1024 * 1024
+
+-- the buffer an include writes into: the rendering's under way
+local current_buf
 
 
 local function default_root()
@@ -282,10 +299,17 @@ local function translate(src, name)
     local n = 1
 
     local function text(s)
+        -- the chunk starts at pos: at a line's start, its blanks go too
+        if pos == 1 or byte(src, pos - 1) == 10 then
+            s = gsub(s, "^[ \t]+", "")
+        end
+
+        s = gsub(s, "\n[ \t]+", "\n")
+
         if s ~= "" then
             -- %q writes a newline as backslash + newline: the count is kept
             n = n + 1
-            out[n] = PUSH .. format("%q", s) .. " "
+            out[n] = PUT .. format("%q", s) .. ") "
         end
     end
 
@@ -338,7 +362,7 @@ local function translate(src, name)
                 return nil, format("%s:%d: empty {{ }}", name, line_of(src, s))
             end
 
-            emit(PUSH .. fn .. body .. ") ")
+            emit(PUT .. fn .. body .. ")) ")
 
         elseif kind == "%" then
             emit(body .. " ")
@@ -348,7 +372,7 @@ local function translate(src, name)
                 return nil, format("%s:%d: empty {( )}", name, line_of(src, s))
             end
 
-            emit(PUSH .. "_dgj_i(" .. body .. ") ")
+            emit("_dgj_i(" .. body .. ") ")
 
         else
             emit(rep("\n", nl))
@@ -470,49 +494,86 @@ end
 local current
 
 
+local run_into
+
+
+-- {( name )}: renders into the buffer of the rendering under way
 local function include(iname, ictx)
-    local html, err = _M.render(iname, ictx == nil and current or ictx)
-    if html == nil then
-        error(err, 0)
+    local fn, err = _M.compile(iname)
+
+    if fn ~= nil then
+        err = run_into(fn, iname, ictx == nil and current or ictx,
+                       current_buf)
     end
 
-    return html
+    if err ~= nil then
+        error(err, 0)
+    end
 end
 
 
-local function run(fn, name, ctx)
+-- Runs compiled template fn with ctx, its output going into buf.  Returns
+-- nil, or the error.
+run_into = function(fn, name, ctx, buf)
     if ctx == nil then
         ctx = {}
 
     elseif type(ctx) ~= "table" then
-        return nil, name .. ": context is a " .. type(ctx) .. ", not a table"
+        return name .. ": context is a " .. type(ctx) .. ", not a table"
     end
 
     if depth >= MAX_DEPTH then
-        return nil, name .. ": includes nested more than " .. MAX_DEPTH
-                    .. " deep (recursive include?)"
+        return name .. ": includes nested more than " .. MAX_DEPTH
+               .. " deep (recursive include?)"
     end
 
     -- The environment is set for this call and restored after it, so a
     -- template that includes itself gets back its own.  Rendering never
     -- yields, so no other request can run the function in between.
     local saved = getfenv(fn)
-    local outer = current
+    local outer, outer_buf = current, current_buf
     setfenv(fn, env_of(ctx))
-    current = ctx
+    current, current_buf = ctx, buf
 
     depth = depth + 1
-    local ok, res = pcall(fn, escape, raw, include, concat)
+    local ok, err = pcall(fn, escape, raw, include, buf)
     depth = depth - 1
 
-    current = outer
+    current, current_buf = outer, outer_buf
     setfenv(fn, saved)
 
     if not ok then
-        return nil, tostring(res)
+        return tostring(err)
     end
 
-    return res
+    return nil
+end
+
+
+-- Runs fn into the kept buffer of this depth; returns the HTML or nil, err.
+local function run(fn, name, ctx)
+    local d = depth + 1
+    local buf = buffers[d]
+
+    if buf == nil then
+        buf = buffer.new()
+        buffers[d] = buf
+    end
+
+    local err = run_into(fn, name, ctx, buf)
+    local html = err == nil and buf:tostring() or nil
+
+    if #buf > BUFFER_KEEP then
+        buffers[d] = nil
+    else
+        buf:reset()
+    end
+
+    if err ~= nil then
+        return nil, err
+    end
+
+    return html
 end
 
 

@@ -340,7 +340,24 @@ for my $bad ('tracking_no,password', 'id', '_dept', '', 'title,,state') {
     is_deeply($b->{items}, $objs->{items},
               'shape-3: shape=objects is the default reply');
 
-    for my $bad ('row', 'ROWS', '', 'rows,objects') {
+    # cells: the same values, every row's after the one before, in one array
+    ($res, $b) = api('GET', '/api/v1/inbox?box=handler&limit=5&shape=cells'
+                     . '&fields=due_at,title,to_sign,tracking_no', undef, $lead);
+    is($res->{status}, 200, 'shape-5.1: shape=cells is taken');
+    is_deeply($b->{fields}, [ 'tracking_no', 'title', 'due_at', 'to_sign' ],
+              'shape-5.2: the fields named, in the API\'s order of fields');
+    ok(!exists $b->{items} && !exists $b->{rows},
+       'shape-5.3: neither items nor rows');
+    is_deeply($b->{cells},
+              [ map { my $o = $_; map { $o->{$_} } @{ $b->{fields} } }
+                    @{ $objs->{items} } ],
+              'shape-5.4: the values of each appeal in turn, four a row,'
+              . ' in the order of fields');
+    is_deeply([ $b->{box}, $b->{next}, $b->{counts} ],
+              [ $objs->{box}, $objs->{next}, $objs->{counts} ],
+              'shape-5.5: box, cursor and counts as without it');
+
+    for my $bad ('row', 'ROWS', '', 'rows,objects', 'cell', 'cells,rows') {
         ($res, $b) = api('GET', "/api/v1/inbox?box=handler&shape=$bad",
                          undef, $lead);
         is("$res->{status} " . ($b->{error}{code} // ''),

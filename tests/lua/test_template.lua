@@ -42,7 +42,7 @@ local function render(src, ctx)
 end
 
 
-t.plan(56)
+t.plan(60)
 
 
 -- escaping, one character at a time
@@ -137,8 +137,13 @@ t.is(render("{% local s = 0 %}{% for _, x in ipairs(xs) do "
 
 t.is(render("<ul>\n  {% for _, x in ipairs(xs) do %}\n  <li>{{ x }}</li>\n"
             .. "  {% end %}\n</ul>\n", { xs = { "a", "b" } }),
-     "<ul>\n  <li>a</li>\n  <li>b</li>\n</ul>\n",
+     "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n",
      "flow-3.8: a line holding only a {% %} tag leaves no blank line")
+t.is(render("  <p>\n\t  <b>{{ a }}</b>  {{ b }}\n    {{ c }} x\n</p>",
+            { a = "  lead", b = "two\n   lines", c = " c " }),
+     "<p>\n<b>  lead</b>  two\n   lines\n c  x\n</p>",
+     "flow-3.12: the blanks that begin a template line are not sent;"
+     .. " values and blanks within a line are kept")
 t.is(render("a{# note #}b\n{# line\ncomment #}\nc", {}), "ab\nc",
      "flow-3.9: comments are dropped, alone on a line with the line")
 t.is(render("a {% if true then %}b{% end %} c\n", {}), "a b c\n",
@@ -175,6 +180,24 @@ t.ok(out == nil and err:find("recursive include", 1, true) ~= nil,
 
 t.is(render('{( "item.html", { name = "x" } )}', {}), "<li>x</li>",
      "include-4.5: render_string templates include files too")
+
+-- output buffers: one per rendering, kept for the next
+t.is(render("a{{! inner() }}b", { inner = function()
+         return template.render("frame.html", { who = "<i>" })
+     end }), "a[&lt;i&gt;]b",
+     "include-4.6: a value rendered by another rendering under way keeps"
+     .. " its own output")
+write("half.html", 'kept{( "broken_inc.html" )}')
+out = template.render("half.html", {})
+t.is(tostring(out) .. " " .. template.render("frame.html", { who = "x" }),
+     "nil [x]",
+     "include-4.7: the output of a failed rendering does not reach the next")
+local big = string.rep("莞", 400000)
+out = template.render("frame.html", { who = big })
+t.ok(out == "[" .. big .. "]"
+     and template.render("frame.html", { who = "y" }) == "[y]",
+     "include-4.8: a page larger than the kept buffer renders whole, and"
+     .. " the next one too")
 
 -- errors name the template and the line
 

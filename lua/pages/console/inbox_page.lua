@@ -17,6 +17,7 @@ local template = require "dgj.template"
 local console = require "dgj.console"
 local portal = require "dgj.portal"
 local ref = require "dgj.console_ref"
+local new_table = require "table.new"
 
 
 local ngx = ngx
@@ -193,57 +194,81 @@ local function copy(t, extra)
 end
 
 
--- One row of the API's ?shape=rows reply: r its values, at ix[name]
--- their places (a name the reply lacks reads as nil).
-local function shape(r, ix)
-    local left = ref.working_days_left(r[ix.due_at])
-    local flags = {}
+-- the flags of the rows that have none (most): one table, never changed
+local NO_FLAGS = {}
+local FLAG_ASSIST = { class = "assist", label = "协办" }
+local FLAG_SIGN = { class = "sign", label = "待签收" }
+local FLAG_SUPERVISED = { class = "supervised", label = "督办" }
+local FLAG_URGENT = { class = "urgent", label = "紧急" }
 
-    if r[ix.part] == "assist" then
-        flags[#flags + 1] = { class = "assist", label = "协办" }
+
+local function add_flag(flags, flag)
+    if flags == NO_FLAGS then
+        flags = {}
     end
 
-    if r[ix.to_sign] == true then
-        flags[#flags + 1] = { class = "sign", label = "待签收" }
+    flags[#flags + 1] = flag
+
+    return flags
+end
+
+
+-- One row of the API's ?shape=cells reply: its values are c[b + ix[name]]
+-- (a name the reply lacks reads as nil).  Tables made to their size: a
+-- table grown key by key is copied each time it doubles.
+local function shape(c, b, ix)
+    local left = ref.working_days_left(c[b + ix.due_at])
+    local flags = NO_FLAGS
+
+    if c[b + ix.part] == "assist" then
+        flags = add_flag(flags, FLAG_ASSIST)
     end
 
-    if type(r[ix.pending_extension_days]) == "number" then
-        flags[#flags + 1] = { class = "extension", label = "申请延期 "
-            .. r[ix.pending_extension_days] .. " 个工作日" }
+    if c[b + ix.to_sign] == true then
+        flags = add_flag(flags, FLAG_SIGN)
     end
 
-    if r[ix.supervised] == true then
-        flags[#flags + 1] = { class = "supervised", label = "督办" }
+    local ext = c[b + ix.pending_extension_days]
+    if type(ext) == "number" then
+        flags = add_flag(flags, { class = "extension",
+                                  label = "申请延期 " .. ext .. " 个工作日" })
     end
 
-    if type(r[ix.urge_count]) == "number" and r[ix.urge_count] > 0 then
-        flags[#flags + 1] = { class = "urged", label = "催办 "
-            .. r[ix.urge_count] .. " 次" }
+    if c[b + ix.supervised] == true then
+        flags = add_flag(flags, FLAG_SUPERVISED)
     end
 
-    if r[ix.priority] == "urgent" then
-        flags[#flags + 1] = { class = "urgent", label = "紧急" }
+    local urged = c[b + ix.urge_count]
+    if type(urged) == "number" and urged > 0 then
+        flags = add_flag(flags, { class = "urged",
+                                  label = "催办 " .. urged .. " 次" })
     end
 
-    local no = text(r[ix.tracking_no])
+    if c[b + ix.priority] == "urgent" then
+        flags = add_flag(flags, FLAG_URGENT)
+    end
 
-    return {
-        tracking_no = no,
-        -- built from a checked tracking number only (DG + 14 digits)
-        href = portal.is_tracking_no(no) and ("/console/appeals/" .. no)
-               or nil,
-        title = text(r[ix.title]),
-        category = text(r[ix.category_name]),
-        district = text(r[ix.district_name]),
-        channel = CHANNEL_LABELS[r[ix.channel]] or text(r[ix.channel]),
-        state = text(r[ix.state]),
-        state_title = text(r[ix.state_title]),
-        department = text(r[ix.lead_department_name]),
-        submitted = short_time(r[ix.submitted_at]),
-        due = short_time(r[ix.due_at]),
-        badge = ref.badge(r[ix.warn], left),
-        flags = flags,
-    }
+    local no = text(c[b + ix.tracking_no])
+    local channel = c[b + ix.channel]
+    local it = new_table(0, 14)
+
+    it.tracking_no = no
+    -- built from a checked tracking number only (DG + 14 digits)
+    it.href = portal.is_tracking_no(no) and ("/console/appeals/" .. no)
+              or nil
+    it.title = text(c[b + ix.title])
+    it.category = text(c[b + ix.category_name])
+    it.district = text(c[b + ix.district_name])
+    it.channel = CHANNEL_LABELS[channel] or text(channel)
+    it.state = text(c[b + ix.state])
+    it.state_title = text(c[b + ix.state_title])
+    it.department = text(c[b + ix.lead_department_name])
+    it.submitted = short_time(c[b + ix.submitted_at])
+    it.due = short_time(c[b + ix.due_at])
+    it.badge = ref.badge(c[b + ix.warn], left)
+    it.flags = flags
+
+    return it
 end
 
 
@@ -266,9 +291,10 @@ local function main()
     end
 
     local f = filters_of(q, box)
-    -- the rows as arrays under one list of names: half the JSON to decode
+    -- the rows' values in one array under one list of names: half the
+    -- JSON of objects, and one array for the decoder to grow, not 50
     local args = copy(f, { box = box, limit = PAGE_SIZE,
-                           fields = ROW_FIELDS, shape = "rows" })
+                           fields = ROW_FIELDS, shape = "cells" })
     local paged = type(q.cursor) == "string" and q.cursor ~= ""
                   and #q.cursor <= 128
 
@@ -312,18 +338,23 @@ local function main()
     end
 
 
-    if data and type(data.rows) == "table" and type(data.fields) == "table"
+    if data and type(data.cells) == "table" and type(data.fields) == "table"
+       and #data.fields > 0
     then
         local ix = {}
         for i, name in ipairs(data.fields) do
             ix[name] = i
         end
 
-        for i, r in ipairs(data.rows) do
-            if type(r) == "table" then
-                ctx.items[i] = shape(r, ix)
-            end
+        local width = #data.fields
+        local n = math.floor(#data.cells / width)
+        local items = new_table(n, 0)
+
+        for i = 1, n do
+            items[i] = shape(data.cells, (i - 1) * width, ix)
         end
+
+        ctx.items = items
     end
 
     if data and type(data.next) == "string" then
