@@ -253,9 +253,8 @@ local function shape(c, b, ix)
     local it = new_table(0, 14)
 
     it.tracking_no = no
-    -- built from a checked tracking number only (DG + 14 digits)
-    it.href = portal.is_tracking_no(no) and ("/console/appeals/" .. no)
-              or nil
+    -- the template links a checked tracking number only (DG + 14 digits)
+    it.linked = portal.is_tracking_no(no)
     it.title = text(c[b + ix.title])
     it.category = text(c[b + ix.category_name])
     it.district = text(c[b + ix.district_name])
