@@ -129,6 +129,41 @@ for my $role (qw(intake handler reviewer supervisor)) {
     unlike($r->{text}, qr/<script>alert/, 'esc-2.3: no markup');
 }
 
+# --- the inbox's tabs: per caller, box and filters -------------------------
+
+{
+    my $two = staff_token('intake,handler', $LEAD);
+    my ($api) = request_json('GET', '/api/v1/inbox?box=intake&limit=1', undef,
+                             { Authorization => "Bearer $two" });
+    my $counts = decode_json($api->{content})->{counts};
+
+    my $r = page('/console?box=intake', $two);
+    my ($nav) = $r->{text} =~ m{<nav class="console-boxes"[^>]*>(.*?)</nav>}s;
+    ok(defined $nav && $nav =~ /受理/ && $nav =~ /承办/,
+       'tabs-1.1: staff with two roles get a tab for each box');
+    like($nav // '', qr{aria-current="page">受理 <span class="console-count">\Q$counts->{total}\E<},
+         'tabs-1.2: ... the current one with its total');
+    my %shown = $r->{text} =~ m{state=(\w+)[^"]*">[^<]+<span class="console-count" data-testid="count">(\d+)<}g;
+    is_deeply(\%shown, { map { $_ => $counts->{$_} // 0 }
+                              qw(submitted accepted returned handling) },
+              'tabs-1.3: each state tab shows the count the API gives');
+
+    # the same box for a caller with one role: the page of the caller
+    # before (kept per worker) must not be what this one gets
+    $r = page('/console?box=intake', $tok{intake});
+    unlike($r->{text}, qr/class="console-boxes"/,
+           'tabs-1.4: staff with one role get no box tabs');
+
+    $r = page('/console?box=intake&channel=hotline', $tok{intake});
+    my @links = $r->{text} =~ m{<a href="(/console\?[^"]*state=\w+[^"]*)"}g;
+    ok(@links == 4 && !grep({ !/channel=hotline/ } @links),
+       'tabs-2.1: the state tabs keep the filter');
+    $r = page('/console?box=intake', $tok{intake});
+    @links = $r->{text} =~ m{<a href="(/console\?[^"]*state=\w+[^"]*)"}g;
+    ok(@links == 4 && !grep({ /channel=/ } @links),
+       'tabs-2.2: ... and the unfiltered page after it has none');
+}
+
 # --- who may open each page ------------------------------------------------
 
 my %pages = (

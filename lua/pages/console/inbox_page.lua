@@ -97,39 +97,6 @@ local INPUT_ERRORS = {
 }
 
 
--- the filter form's HTML per worker, by box, filters and reference data:
--- most requests are the same few boxes without filters
-local FORMS_MAX = 500
-local forms = {}
-local forms_n = 0
-
-
-local function filters_html(ctx)
-    local key = ctx.box .. "|" .. ngx.encode_args(ctx.filters) .. "|"
-                .. ref.version()
-    local html = forms[key]
-
-    if html then
-        return html
-    end
-
-    local err
-    html, err = template.render("console/inbox_filters.html", ctx)
-    if html == nil then
-        return nil, err
-    end
-
-    if forms_n >= FORMS_MAX then
-        forms, forms_n = {}, 0
-    end
-
-    forms[key] = html
-    forms_n = forms_n + 1
-
-    return html
-end
-
-
 local function text(v)
     if v == nil or type(v) == "userdata" then
         return ""
@@ -194,8 +161,10 @@ local function copy(t, extra)
 end
 
 
--- the flags of the rows that have none (most): one table, never changed
+-- the flags of the rows that have none (most), and the rows of a page that
+-- has none: one table each, never changed
 local NO_FLAGS = {}
+local NO_ITEMS = {}
 local FLAG_ASSIST = { class = "assist", label = "协办" }
 local FLAG_SIGN = { class = "sign", label = "待签收" }
 local FLAG_SUPERVISED = { class = "supervised", label = "督办" }
@@ -271,6 +240,119 @@ local function shape(c, b, ix)
 end
 
 
+-- The page around its rows, per worker, by the caller's roles, the box,
+-- the filters and the reference data: navigation, box and state tabs
+-- (their links), the filter form's HTML.  Most requests are the same few
+-- boxes without filters, so all of it is made once.  Shared: never
+-- changed after it is made.  nil, err when the form does not render.
+local FRAMES_MAX = 500
+local frames = {}
+local frames_n = 0
+
+-- the fields of a frame a page's context takes
+local FRAME_FIELDS = {
+    "page_title", "console_nav", "styles", "scripts", "box", "box_label",
+    "boxes", "filters", "tabs", "first_url", "filters_html",
+}
+
+
+local function frame_of(roles, boxes, box, f)
+    -- before the key: a list past its time is fetched again here
+    local districts, categories = ref.districts(), ref.categories()
+    local departments = (box == "intake" or box == "supervisor")
+                        and ref.departments() or nil
+
+    local key = roles .. "|" .. box .. "|" .. ngx.encode_args(f) .. "|"
+                .. ref.version()
+    local fr = frames[key]
+
+    if fr then
+        return fr
+    end
+
+    local labels = BOX_STATE_LABELS[box] or {}
+    local base = copy(f, { box = box })
+    base.state = nil
+
+    -- the state tabs; the page puts each one's count (key) beside it
+    local tabs = { {
+        key = "total",
+        label = "全部",
+        href = url(base),
+        current = f.state == nil,
+    } }
+
+    local states = {}
+
+    for _, st in ipairs(BOX_STATES[box]) do
+        local label = labels[st] or STATE_LABELS[st]
+
+        tabs[#tabs + 1] = {
+            key = st,
+            label = label,
+            href = url(copy(base, { state = st })),
+            current = f.state == st,
+        }
+        states[#states + 1] = { value = st, label = label }
+    end
+
+    fr = {
+        page_title = "工作台 - 民生大莞家",
+        console_nav = console.nav("inbox", roles),
+        styles = { "/static/css/console.css" },
+        scripts = { "/static/js/console.js" },
+        box = box,
+        box_label = "工作台",
+        filters = f,
+        tabs = tabs,
+        first_url = url(copy(f, { box = box })),
+    }
+
+    -- the boxes of a member of staff with several roles: a tab each
+    if #boxes > 1 then
+        fr.boxes = {}
+        for _, b in ipairs(boxes) do
+            fr.boxes[#fr.boxes + 1] = {
+                label = b.label,
+                href = "/console?box=" .. b.box,
+                current = b.box == box,
+            }
+        end
+    end
+
+    for _, b in ipairs(boxes) do
+        if b.box == box then
+            fr.box_label = b.label .. "工作箱"
+        end
+    end
+
+    local html, err = template.render("console/inbox_filters.html", {
+        box = box,
+        filters = f,
+        states = states,
+        channels = CHANNELS,
+        districts = districts,
+        categories = categories,
+        departments = departments,
+    })
+
+    if html == nil then
+        return nil, err
+    end
+
+    fr.filters_html = html
+
+    if frames_n >= FRAMES_MAX then
+        frames, frames_n = {}, 0
+    end
+
+    frames[key] = fr
+    frames_n = frames_n + 1
+
+    return fr
+end
+
+
 local function main()
     local roles = console.roles()
     local boxes = console.boxes(roles)
@@ -307,22 +389,20 @@ local function main()
     ngx.header["X-Dgj-Action"] = "appeal.inbox"
     ngx.header["X-Dgj-Object"] = box
 
-    local ctx = {
-        page_title = "工作台 - 民生大莞家",
-        console_nav = console.nav("inbox", roles),
-        styles = { "/static/css/console.css" },
-        scripts = { "/static/js/console.js" },
-        box = box,
-        filters = f,
-        channels = CHANNELS,
-        districts = ref.districts(),
-        categories = ref.categories(),
-        departments = (box == "intake" or box == "supervisor")
-                      and ref.departments() or nil,
-        paged = paged,
-        first_url = url(copy(f, { box = box })),
-        items = {},
-    }
+    local fr, ferr = frame_of(roles, boxes, box, f)
+    if fr == nil then
+        ngx.log(ngx.ERR, "dgj console: inbox filters: ", ferr)
+        return page.error(500)
+    end
+
+    local ctx = new_table(0, 20)
+    for i = 1, #FRAME_FIELDS do
+        local k = FRAME_FIELDS[i]
+        ctx[k] = fr[k]
+    end
+
+    ctx.paged = paged
+    ctx.items = NO_ITEMS
 
     if data == nil then
         if status == 400 then
@@ -360,63 +440,9 @@ local function main()
         ctx.next_url = url(copy(f, { box = box, cursor = data.next }))
     end
 
-    -- the state tabs, each with its count on the first page
-    local counts = data and type(data.counts) == "table" and data.counts
-    local labels = BOX_STATE_LABELS[box] or {}
-    local base = copy(f, { box = box })
-    base.state = nil
-
-    local tabs = { {
-        label = "全部",
-        href = url(base),
-        count = counts and text(counts.total) or nil,
-        current = f.state == nil,
-    } }
-
-    for _, s in ipairs(BOX_STATES[box]) do
-        tabs[#tabs + 1] = {
-            label = labels[s] or STATE_LABELS[s],
-            href = url(copy(base, { state = s })),
-            count = counts and text(counts[s] or 0) or nil,
-            current = f.state == s,
-        }
-    end
-
-    ctx.tabs = tabs
-    ctx.states = {}
-    for _, s in ipairs(BOX_STATES[box]) do
-        ctx.states[#ctx.states + 1] = { value = s,
-                                        label = labels[s] or STATE_LABELS[s] }
-    end
-
-    -- the boxes of a member of staff with several roles: a tab each,
-    -- with the current box's total
-    if #boxes > 1 then
-        ctx.boxes = {}
-        for _, b in ipairs(boxes) do
-            ctx.boxes[#ctx.boxes + 1] = {
-                label = b.label,
-                href = "/console?box=" .. b.box,
-                current = b.box == box,
-                count = b.box == box and counts and text(counts.total) or nil,
-            }
-        end
-    end
-
-    ctx.box_label = "工作台"
-    for _, b in ipairs(boxes) do
-        if b.box == box then
-            ctx.box_label = b.label .. "工作箱"
-        end
-    end
-
-    local html, ferr = filters_html(ctx)
-    if html == nil then
-        ngx.log(ngx.ERR, "dgj console: inbox filters: ", ferr)
-        return page.error(500)
-    end
-
-    ctx.filters_html = html
+    -- each tab's count, on the first page only
+    ctx.counts = data and type(data.counts) == "table" and data.counts
+                 or nil
 
     return page.render("console/inbox.html", ctx)
 end
