@@ -161,10 +161,8 @@ local function copy(t, extra)
 end
 
 
--- the flags of the rows that have none (most), and the rows of a page that
--- has none: one table each, never changed
+-- the flags of the rows that have none (most): one table, never changed
 local NO_FLAGS = {}
-local NO_ITEMS = {}
 local FLAG_ASSIST = { class = "assist", label = "协办" }
 local FLAG_SIGN = { class = "sign", label = "待签收" }
 local FLAG_SUPERVISED = { class = "supervised", label = "督办" }
@@ -182,10 +180,9 @@ local function add_flag(flags, flag)
 end
 
 
--- One row of the API's ?shape=cells reply: its values are c[b + ix[name]]
--- (a name the reply lacks reads as nil).  Tables made to their size: a
--- table grown key by key is copied each time it doubles.
-local function shape(c, b, ix)
+-- One row of the API's ?shape=cells reply into `it`: its values are
+-- c[b + ix[name]] (a name the reply lacks reads as nil).
+local function shape(c, b, ix, it)
     local left = ref.working_days_left(c[b + ix.due_at])
     local flags = NO_FLAGS
 
@@ -219,7 +216,6 @@ local function shape(c, b, ix)
 
     local no = text(c[b + ix.tracking_no])
     local channel = c[b + ix.channel]
-    local it = new_table(0, 14)
 
     it.tracking_no = no
     -- the template links a checked tracking number only (DG + 14 digits)
@@ -238,6 +234,40 @@ local function shape(c, b, ix)
 
     return it
 end
+
+
+-- The rows of a reply for the template: rows.n of them, and rows:at(i)
+-- shapes row i into the one table it returns, which the template reads
+-- before it asks for the next.  No table a row: a page of 50 made 50
+-- tables of 14 fields only to read each once.
+local Rows = {}
+Rows.__index = Rows
+
+
+function Rows:at(i)
+    return shape(self.cells, (i - 1) * self.width, self.ix, self.row)
+end
+
+
+local function rows_of(cells, fields)
+    local ix = {}
+    for i, name in ipairs(fields) do
+        ix[name] = i
+    end
+
+    local width = #fields
+
+    return setmetatable({
+        cells = cells,
+        width = width,
+        ix = ix,
+        n = math.floor(#cells / width),
+        row = new_table(0, 14),
+    }, Rows)
+end
+
+
+local NO_ROWS = rows_of({}, { "tracking_no" })
 
 
 -- The page around its rows, per worker, by the caller's roles, the box,
@@ -402,7 +432,7 @@ local function main()
     end
 
     ctx.paged = paged
-    ctx.items = NO_ITEMS
+    ctx.rows = NO_ROWS
 
     if data == nil then
         if status == 400 then
@@ -420,20 +450,7 @@ local function main()
     if data and type(data.cells) == "table" and type(data.fields) == "table"
        and #data.fields > 0
     then
-        local ix = {}
-        for i, name in ipairs(data.fields) do
-            ix[name] = i
-        end
-
-        local width = #data.fields
-        local n = math.floor(#data.cells / width)
-        local items = new_table(n, 0)
-
-        for i = 1, n do
-            items[i] = shape(data.cells, (i - 1) * width, ix)
-        end
-
-        ctx.items = items
+        ctx.rows = rows_of(data.cells, data.fields)
     end
 
     if data and type(data.next) == "string" then
