@@ -1157,6 +1157,20 @@ upgrade_fcgi()
 # (var/files, a tar beside it), each with its SHA-256.  The files are
 # written before their rows commit and never change, so a tar taken after
 # the snapshot holds every file the snapshot names.
+# FILE.sha256 beside FILE, and whether it still matches (name relative,
+# so the pair can be copied elsewhere and checked there)
+checksum_write()
+{
+    (cd "$(dirname "$1")" && sha256sum "$(basename "$1")" > "$(basename "$1").sha256")
+}
+
+checksum_ok()
+{
+    [ -f "$1.sha256" ] \
+        && (cd "$(dirname "$1")" && sha256sum -c --quiet "$(basename "$1").sha256")
+}
+
+
 backup()
 {
     db_ping || die "MariaDB is not running"
@@ -1164,11 +1178,13 @@ backup()
     stamp=$(date +%Y%m%dT%H%M%S)
     f=$VAR/backup/dgj-$stamp.sql.gz
     t=$VAR/backup/dgj-$stamp.files.tar
+    p=$VAR/backup/dgj-$stamp.audit.pos
 
     # the ingester's place, read before the snapshot: every line before it
     # is committed, so the snapshot holds it; a restore rewinds to it
     if [ -f "$VAR/state/audit-ingest.pos" ]; then
-        (umask 077; cp "$VAR/state/audit-ingest.pos" "$f.audit-pos")
+        (umask 077; cp "$VAR/state/audit-ingest.pos" "$p")
+        checksum_write "$p"
     fi
 
     (
@@ -1176,15 +1192,10 @@ backup()
         mariadb-dump --defaults-file="$ADMIN_CNF" --single-transaction \
             --routines --triggers --events --hex-blob --databases dgj \
             | gzip -6 > "$f.tmp"
-    ) || { rm -f "$f.tmp"; die "mariadb-dump failed"; }
+    ) || { rm -f "$f.tmp" "$p" "$p.sha256"; die "mariadb-dump failed"; }
 
     mv "$f.tmp" "$f"
-    if [ -f "$f.audit-pos" ]; then
-        p=${f%.sql.gz}.audit.pos
-        mv "$f.audit-pos" "$p"
-        (cd "$VAR/backup" && sha256sum "$(basename "$p")" > "$(basename "$p").sha256")
-    fi
-    (cd "$VAR/backup" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256")
+    checksum_write "$f"
 
     # images and PDFs are compressed already: a plain tar
     (
@@ -1193,7 +1204,7 @@ backup()
     ) || { rm -f "$t.tmp"; die "tar of $VAR/files failed"; }
 
     mv "$t.tmp" "$t"
-    (cd "$VAR/backup" && sha256sum "$(basename "$t")" > "$(basename "$t").sha256")
+    checksum_write "$t"
     say "backup written: $f ($(wc -c < "$f") bytes)"
     say "attachments:    $t ($(wc -c < "$t") bytes)"
 }
@@ -1206,12 +1217,8 @@ restore()
     [ -n "$f" ] || die "usage: make restore BACKUP=var/backup/dgj-....sql.gz"
     [ -f "$f" ] || die "no such backup: $f"
 
-    if [ -f "$f.sha256" ]; then
-        (cd "$(dirname "$f")" && sha256sum -c --quiet "$(basename "$f").sha256") \
-            || die "checksum mismatch: $f is damaged; nothing restored"
-    else
-        die "no checksum file $f.sha256; nothing restored"
-    fi
+    [ -f "$f.sha256" ] || die "no checksum file $f.sha256; nothing restored"
+    checksum_ok "$f" || die "checksum mismatch: $f is damaged; nothing restored"
 
     gzip -t "$f" || die "$f is not a complete gzip file; nothing restored"
 
@@ -1219,8 +1226,7 @@ restore()
     t=${f%.sql.gz}.files.tar
     if [ -f "$t" ]; then
         [ -f "$t.sha256" ] || die "no checksum file $t.sha256; nothing restored"
-        (cd "$(dirname "$t")" && sha256sum -c --quiet "$(basename "$t").sha256") \
-            || die "checksum mismatch: $t is damaged; nothing restored"
+        checksum_ok "$t" || die "checksum mismatch: $t is damaged; nothing restored"
     else
         say "no attachment archive $t: $VAR/files is left as it is"
         t=
@@ -1258,9 +1264,7 @@ restore()
     # without a good saved place (a backup from before it was kept), from
     # the start of every file still there: slower, never wrong
     p=${f%.sql.gz}.audit.pos
-    if [ -f "$p" ] && [ -f "$p.sha256" ] \
-        && (cd "$(dirname "$p")" && sha256sum -c --quiet "$(basename "$p").sha256")
-    then
+    if [ -f "$p" ] && checksum_ok "$p"; then
         (umask 077; cp "$p" "$VAR/state/audit-ingest.pos.tmp")
         mv "$VAR/state/audit-ingest.pos.tmp" "$VAR/state/audit-ingest.pos"
     else

@@ -119,7 +119,6 @@ local BUILTINS = {
 -- The output goes into a LuaJIT string buffer (_dgj_b), which an include
 -- writes into too: no table of pieces, no string per include.
 local PRELUDE = "local _dgj_e, _dgj_r, _dgj_i, _dgj_b = ... "
-local EPILOGUE = ""
 local PUT = "_dgj_b:put("
 
 
@@ -386,8 +385,6 @@ local function translate(src, name)
         pos = next_pos
     end
 
-    n = n + 1
-    out[n] = EPILOGUE
 
     return concat(out)
 end

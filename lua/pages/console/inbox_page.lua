@@ -18,6 +18,7 @@ local console = require "dgj.console"
 local portal = require "dgj.portal"
 local ref = require "dgj.console_ref"
 local new_table = require "table.new"
+local lrucache = require "resty.lrucache"
 
 
 local ngx = ngx
@@ -267,7 +268,7 @@ local function rows_of(cells, fields)
 end
 
 
-local NO_ROWS = rows_of({}, { "tracking_no" })
+local NO_ROWS = setmetatable({ n = 0 }, Rows)
 
 
 -- The page around its rows, per worker, by the caller's roles, the box,
@@ -275,9 +276,7 @@ local NO_ROWS = rows_of({}, { "tracking_no" })
 -- (their links), the filter form's HTML.  Most requests are the same few
 -- boxes without filters, so all of it is made once.  Shared: never
 -- changed after it is made.  nil, err when the form does not render.
-local FRAMES_MAX = 500
-local frames = {}
-local frames_n = 0
+local frames = assert(lrucache.new(500))
 
 -- the fields of a frame a page's context takes
 local FRAME_FIELDS = {
@@ -294,7 +293,7 @@ local function frame_of(roles, boxes, box, f)
 
     local key = roles .. "|" .. box .. "|" .. ngx.encode_args(f) .. "|"
                 .. ref.version()
-    local fr = frames[key]
+    local fr = frames:get(key)
 
     if fr then
         return fr
@@ -371,13 +370,7 @@ local function frame_of(roles, boxes, box, f)
     end
 
     fr.filters_html = html
-
-    if frames_n >= FRAMES_MAX then
-        frames, frames_n = {}, 0
-    end
-
-    frames[key] = fr
-    frames_n = frames_n + 1
+    frames:set(key, fr)
 
     return fr
 end
