@@ -65,7 +65,7 @@ DB_TEST_BINS = $(patsubst tests/db/%.c,build/tests/db/%,$(DB_TEST_SRCS))
                                                      $(DB_TEST_SRCS))
 
 BENCH_BINS = build/bin/dgj-bench-hello build/bin/dgj-bench-submit \
-             build/bin/dgj-gen-appeals
+             build/bin/dgj-gen-appeals build/bin/dgj-bench-pair
 
 MODULE_SRCS = $(wildcard modules/ngx_http_dgj_module/*)
 MODULE_SO = build/modules/ngx_http_dgj_module.so
@@ -180,6 +180,11 @@ build/bin/dgj-bench-submit: tests/bench/dgj_bench_submit.c build/config.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(DEPS_CFLAGS) -pthread -o $@ $< -lmariadb \
 	    -lcrypto
+
+# two URLs timed request by request on the same connections (paired rows)
+build/bin/dgj-bench-pair: tests/bench/dgj_bench_pair.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -pthread -o $@ $<
 
 # LOAD DATA files of a million generated appeals for the inbox rows
 build/bin/dgj-gen-appeals: tests/bench/gen_appeals.c
