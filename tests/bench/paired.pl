@@ -52,7 +52,7 @@ close($in);
 die "$pairs: no rounds\n" unless @rows;
 
 my @m = map { my $i = $_; median(map { $_->[$i] } @rows) } 0 .. 8;
-printf "%.0f %.2f %.2f %.0f %.2f %.2f %.3f %.3f %.3f %d\n", @m, $errors // 0;
+printf "%.0f %.2f %.2f %.0f %.2f %.2f %.6f %.6f %.6f %d\n", @m, $errors // 0;
 
 open(my $out, ">>", $rounds) or die "$rounds: $!\n";
 if ($kind eq "rs") {
