@@ -98,6 +98,8 @@ typedef struct {
     ngx_event_t              ckpt_ev;
     ngx_log_t               *log;
     unsigned                 active:1;
+    /* the stop line is in the buffer: no line of the chain may follow */
+    unsigned                 stopped:1;
 } ngx_http_dgj_audit_writer_t;
 
 
@@ -786,6 +788,7 @@ ngx_http_dgj_audit_init_process(ngx_cycle_t *cycle)
     w->len = n;
     w->fd = amcf->file->fd;
     w->active = 1;
+    w->stopped = 0;
     w->since_ckpt = 1;
 
     ngx_http_dgj_audit_flush(w);
@@ -829,6 +832,9 @@ ngx_http_dgj_audit_exit_process(ngx_cycle_t *cycle)
         ngx_http_dgj_audit_add(w, n, "stop");
     }
 
+    /* this last flush may fill the file: it is rotated, but the new file
+     * gets no checkpoint of a chain that has ended */
+    w->stopped = 1;
     ngx_http_dgj_audit_flush(w);
 
     w->active = 0;
@@ -1571,6 +1577,10 @@ ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w)
     ngx_close_file(file->fd);
     file->fd = fd;
     w->fd = fd;
+
+    if (w->stopped) {
+        return;
+    }
 
     /* every file starts, for each chain, with a checkpoint: it can be
      * verified on its own */
