@@ -15,13 +15,71 @@ use utf8;
 use Exporter 'import';
 use Digest::SHA qw(hmac_sha256 sha256);
 use Encode qw(encode_utf8);
+use IO::Socket::INET;
 use JSON::PP;
 use Time::HiRes ();
 
 use DgjTest qw(sql wait_until);
 
 our @EXPORT_OK = qw(audit_key new_chain start_line rec_line store
-                    tamper time_local ms_now recorded_as);
+                    tamper time_local ms_now recorded_as audit_nginx);
+
+# audit_nginx(DIR, WORKERS, LOG_ARGS): a private nginx under DIR for the
+# module's own tests: the audit log DIR/log/audit.log with LOG_ARGS (its
+# buffer=, flush=, ... settings), keys from DIR/keys (`dgj-audit keygen`),
+# access_log off, every location answering "ok", on a free port.  Writes
+# DIR/nginx.conf and returns (the port, a function that runs the nginx
+# binary on that configuration, true when it exits 0: no arguments start
+# it, ('-s', 'reopen') signals it).
+sub audit_nginx {
+    my ($dir, $workers, $log_args) = @_;
+
+    my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!\n";
+    my $port = $s->sockport;
+    close($s);
+
+    mkdir "$dir/log";
+    mkdir "$dir/tmp";
+    my $user = $> == 0 ? 'user root;' : '';
+
+    open(my $fh, '>', "$dir/nginx.conf") or die "$dir/nginx.conf: $!\n";
+    print $fh <<"CONF";
+$user
+worker_processes $workers;
+error_log $dir/error.log info;
+pid $dir/nginx.pid;
+load_module $root/build/modules/ngx_http_dgj_module.so;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    proxy_temp_path $dir/tmp/proxy;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    dgj_audit_log $dir/log/audit.log $log_args;
+    dgj_audit_keys epoch=$dir/keys/epoch/epoch.key
+                   sign=$dir/keys/checkpoint.key;
+    dgj_audit on;
+    server {
+        listen 127.0.0.1:$port;
+        location / { return 200 "ok\\n"; }
+    }
+}
+CONF
+    close($fh);
+
+    my $nginx = sub {
+        return system('/usr/sbin/nginx', '-p', "$dir/", '-c',
+                      "$dir/nginx.conf", '-e', "$dir/error.log", @_) == 0;
+    };
+
+    return ($port, $nginx);
+}
+
 
 # character strings: a line is encoded to UTF-8 once, where it is sealed
 my $jv = JSON::PP->new->allow_nonref->canonical;

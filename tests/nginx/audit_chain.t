@@ -14,10 +14,10 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep);
+use DgjAudit qw(audit_nginx);
 use DgjTest qw(wait_until);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
@@ -25,50 +25,14 @@ my $tool = "$root/build/bin/dgj-audit";
 my $json = JSON::PP->new->utf8;
 my $dir  = tempdir(CLEANUP => !$ENV{KEEP});
 
-mkdir "$dir/log";
-mkdir "$dir/tmp";
 system("$tool keygen $dir/keys --epoch-len 2 >/dev/null") == 0
     or die "keygen failed\n";
 
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1);
-    $s->sockport;
-};
-
-my $user = $> == 0 ? 'user root;' : '';
-
-open(my $fh, '>', "$dir/nginx.conf") or die $!;
-print $fh <<"CONF";
-$user
-worker_processes 2;
-error_log $dir/error.log info;
-pid $dir/nginx.pid;
-load_module $root/build/modules/ngx_http_dgj_module.so;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    proxy_temp_path $dir/tmp/proxy;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    dgj_audit_log $dir/log/audit.log buffer=32k flush=100ms checkpoint=1s
-                  max_size=64k;
-    dgj_audit_keys epoch=$dir/keys/epoch/epoch.key
-                   sign=$dir/keys/checkpoint.key;
-    dgj_audit on;
-    server {
-        listen 127.0.0.1:$port;
-        location / { return 200 "ok\\n"; }
-    }
-}
-CONF
-close($fh);
+my ($port, $nginx) = audit_nginx($dir, 2, 'buffer=32k flush=100ms '
+                                          . 'checkpoint=1s max_size=64k');
 
 sub nginx {
-    return system('/usr/sbin/nginx', '-p', "$dir/", '-c', "$dir/nginx.conf",
-                  '-e', "$dir/error.log", @_) == 0;
+    return $nginx->(@_);
 }
 
 ok(nginx(), 'chain-1.1: nginx starts with the audit log') or BAIL_OUT('');

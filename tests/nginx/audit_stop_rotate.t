@@ -14,56 +14,20 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
-use IO::Socket::INET;
 use Test::More;
+use DgjAudit qw(audit_nginx);
 use DgjTest qw(wait_until);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
 my $tool = "$root/build/bin/dgj-audit";
 my $dir  = tempdir(CLEANUP => !$ENV{KEEP});
 
-mkdir "$dir/log";
-mkdir "$dir/tmp";
 system("$tool keygen $dir/keys >/dev/null") == 0 or die "keygen failed\n";
 
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1);
-    $s->sockport;
-};
+my ($port, $nginx) = audit_nginx($dir, 1, 'buffer=1m flush=60s '
+                                          . 'checkpoint=60s max_size=64k');
 
-my $user = $> == 0 ? 'user root;' : '';
-
-open(my $fh, '>', "$dir/nginx.conf") or die $!;
-print $fh <<"CONF";
-$user
-worker_processes 1;
-error_log $dir/error.log info;
-pid $dir/nginx.pid;
-load_module $root/build/modules/ngx_http_dgj_module.so;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    proxy_temp_path $dir/tmp/proxy;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    dgj_audit_log $dir/log/audit.log buffer=1m flush=60s checkpoint=60s
-                  max_size=64k;
-    dgj_audit_keys epoch=$dir/keys/epoch/epoch.key
-                   sign=$dir/keys/checkpoint.key;
-    dgj_audit on;
-    server {
-        listen 127.0.0.1:$port;
-        location / { return 200 "ok\\n"; }
-    }
-}
-CONF
-close($fh);
-
-ok(system('/usr/sbin/nginx', '-p', "$dir/", '-c', "$dir/nginx.conf",
-          '-e', "$dir/error.log") == 0, 'stoprot-1.1: nginx starts')
+ok($nginx->(), 'stoprot-1.1: nginx starts')
     or BAIL_OUT('');
 
 my $http = HTTP::Tiny->new(keep_alive => 0, timeout => 5);
