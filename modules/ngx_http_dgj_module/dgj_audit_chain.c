@@ -866,7 +866,7 @@ dgj_audit_chain_begin(dgj_audit_chain_t *c, char *buf, size_t size,
     size_t   tlen, clen;
 
     tlen = strlen(type);
-    clen = strlen(c->id);
+    clen = c->id_len;
 
     /* {"t":"","c":"","seq":,"ep":,"time":""  and two numbers of 20 */
     if (size <= 37 + tlen + clen + 2 * 20 + DGJ_AUDIT_TIME_LEN) {

@@ -135,6 +135,12 @@ dgj_token_rc_e dgj_token_check_time(const dgj_token_claims_t *claims,
     int64_t now, int64_t leeway);
 
 /*
+ * 1 if the n bytes at a and b are equal, else 0, in time that depends on
+ * n only: for a caller that compares a presented token with one it holds.
+ */
+int dgj_token_equal(const void *a, const void *b, size_t n);
+
+/*
  * The CSRF token of session (32 lower-hex characters) under the signing
  * key: b64url(HMAC(key, "csrf|" session)), DGJ_TOKEN_CSRF_LEN characters
  * and a NUL into out (at least DGJ_TOKEN_CSRF_LEN + 1 bytes).

@@ -125,7 +125,7 @@ static ngx_int_t ngx_http_dgj_audit_handler(ngx_http_request_t *r);
 static u_char *ngx_http_dgj_audit_record(ngx_http_request_t *r,
     ngx_http_dgj_audit_main_conf_t *amcf, u_char *p);
 static u_char *ngx_http_dgj_audit_var(ngx_http_request_t *r, ngx_int_t index,
-    u_char *p, const char *key, ngx_uint_t number, size_t max);
+    u_char *p, ngx_str_t *key, ngx_uint_t number, size_t max);
 static u_char *ngx_http_dgj_audit_mask_uri(ngx_http_dgj_audit_main_conf_t *amcf,
     u_char *dst, u_char *src, size_t len);
 static u_char *ngx_http_dgj_audit_mask_run(u_char *dst, u_char *src,
@@ -967,6 +967,9 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
     ngx_time_t                *tp;
     ngx_http_variable_value_t  *v;
     ngx_http_dgj_audit_ctx_t   *ctx;
+    static ngx_str_t            uid = ngx_string(",\"uid\":");
+    static ngx_str_t            roles = ngx_string(",\"roles\":");
+    static ngx_str_t            dept = ngx_string(",\"dept\":");
 
     vars = amcf->vars;
 
@@ -980,11 +983,11 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
     *p++ = '"';
 
     p = ngx_http_dgj_audit_var(r, vars[NGX_HTTP_DGJ_AUDIT_V_USER_ID], p,
-                               "uid", 1, 20);
+                               &uid, 1, 20);
     p = ngx_http_dgj_audit_var(r, vars[NGX_HTTP_DGJ_AUDIT_V_ROLES], p,
-                               "roles", 0, 128);
+                               &roles, 0, 128);
     p = ngx_http_dgj_audit_var(r, vars[NGX_HTTP_DGJ_AUDIT_V_DEPT], p,
-                               "dept", 1, 10);
+                               &dept, 1, 10);
 
     p = ngx_cpymem(p, ",\"ip\":\"", 7);
     p = ngx_http_dgj_audit_escape(p, r->connection->addr_text.data,
@@ -1081,19 +1084,16 @@ ngx_http_dgj_audit_record(ngx_http_request_t *r,
 }
 
 
-/* ,"key":"value" (or a bare number); null when the variable is empty */
+/* key is ,"name": and then comes "value" (or a bare number); null when
+ * the variable is empty */
 static u_char *
 ngx_http_dgj_audit_var(ngx_http_request_t *r, ngx_int_t index, u_char *p,
-    const char *key, ngx_uint_t number, size_t max)
+    ngx_str_t *key, ngx_uint_t number, size_t max)
 {
     ngx_uint_t                  i;
     ngx_http_variable_value_t  *v;
 
-    *p++ = ',';
-    *p++ = '"';
-    p = ngx_cpymem(p, key, ngx_strlen(key));
-    *p++ = '"';
-    *p++ = ':';
+    p = ngx_cpymem(p, key->data, key->len);
 
     v = ngx_http_get_indexed_variable(r, index);
 
@@ -1190,6 +1190,21 @@ ngx_http_dgj_audit_mask_uri(ngx_http_dgj_audit_main_conf_t *amcf,
 }
 
 
+/* a character of a token, a signature or a base64 blob (ASCII by hand:
+ * isalnum() would follow the locale) */
+static ngx_inline ngx_uint_t
+ngx_http_dgj_audit_token_char(u_char c)
+{
+    u_char  l;
+
+    l = c | 0x20;
+
+    return (l >= 'a' && l <= 'z') || (c >= '0' && c <= '9') || c == '-'
+           || c == '_' || c == '.' || c == '~' || c == '%' || c == '+'
+           || c == '=';
+}
+
+
 static u_char *
 ngx_http_dgj_audit_mask_run(u_char *dst, u_char *src, size_t len)
 {
@@ -1235,12 +1250,7 @@ ngx_http_dgj_audit_mask_run(u_char *dst, u_char *src, size_t len)
         }
 
         /* a token, a signature, a base64 blob */
-        for (s = p;
-             p < last && (isalnum(*p) || *p == '-' || *p == '_' || *p == '.'
-                          || *p == '~' || *p == '%' || *p == '+'
-                          || *p == '=');
-             p++)
-        {
+        for (s = p; p < last && ngx_http_dgj_audit_token_char(*p); p++) {
             /* void */
         }
 
@@ -1266,6 +1276,31 @@ ngx_http_dgj_audit_mask_run(u_char *dst, u_char *src, size_t len)
 }
 
 
+/*
+ * Whether any of the eight bytes of w needs more than a copy: below 0x20,
+ * 0x7f and up, " or \.  A top bit set in some byte of the result means
+ * yes; a byte equal to c is a zero byte of v = w ^ c.., found by
+ * (v - 0x01..) & ~v.
+ */
+static ngx_inline uint64_t
+ngx_http_dgj_audit_special8(uint64_t w)
+{
+    uint64_t  q, b;
+
+    q = w ^ 0x2222222222222222ULL;
+    b = w ^ 0x5c5c5c5c5c5c5c5cULL;
+
+    /* below 0x20 (no byte borrows unless one is below), 0x80 and up, ",
+     * \, and 0x7f (+1 reaches 0x80) */
+    return ((w - 0x2020202020202020ULL)
+            | w
+            | ((q - 0x0101010101010101ULL) & ~q)
+            | ((b - 0x0101010101010101ULL) & ~b)
+            | (w + 0x0101010101010101ULL))
+           & 0x8080808080808080ULL;
+}
+
+
 /* JSON string contents: valid UTF-8 kept, anything else \u00XX; at most
  * max input bytes, never cutting a character */
 static u_char *
@@ -1273,16 +1308,39 @@ ngx_http_dgj_audit_escape(u_char *dst, u_char *src, size_t len, size_t max)
 {
     u_char                 c;
     size_t                 i, n, k;
+    uint64_t               w;
     static const u_char    hex[] = "0123456789abcdef";
+
+    /* the bytes not copied as they are: controls, ", \, DEL, non-ASCII */
+    static const uint32_t  special[] = {
+        0xffffffff, /* 0x00-0x1f */
+        0x00000004, /* 0x20-0x3f: " */
+        0x10000000, /* 0x40-0x5f: \ */
+        0x80000000, /* 0x60-0x7f: DEL */
+        0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff
+    };
 
     if (len > max) {
         len = max;
     }
 
     for (i = 0; i < len; /* void */) {
+
+        /* eight plain bytes at a time while there are */
+        if (len - i >= 8) {
+            ngx_memcpy(&w, src + i, 8);
+
+            if (!ngx_http_dgj_audit_special8(w)) {
+                ngx_memcpy(dst, &w, 8);
+                dst += 8;
+                i += 8;
+                continue;
+            }
+        }
+
         c = src[i];
 
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        if (!(special[c >> 5] & (1U << (c & 0x1f)))) {
             *dst++ = c;
             i++;
             continue;

@@ -14,8 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/crypto.h>
-
+#include "dgj_digits.h"
 #include "dgj_token.h"
 
 
@@ -33,6 +32,7 @@
  * power of two of entries, each for a token up to the given length */
 #define NGX_HTTP_DGJ_AUTH_SEEN_N    512
 #define NGX_HTTP_DGJ_AUTH_SEEN_LEN  320
+#define NGX_HTTP_DGJ_AUTH_SEEN_TAIL 16
 
 
 /* one token that verified, with its claims (docs/security.md) */
@@ -456,6 +456,7 @@ static dgj_token_rc_e
 ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
     time_t now, dgj_token_claims_t *claims)
 {
+    size_t                            n;
     dgj_token_rc_e                    rc;
     ngx_http_dgj_auth_seen_t         *e;
     static ngx_http_dgj_auth_seen_t   seen[NGX_HTTP_DGJ_AUTH_SEEN_N];
@@ -465,11 +466,14 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
                                 NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
     }
 
-    e = &seen[ngx_murmur_hash2(token->data, token->len)
+    /* the slot by the token's last bytes: its MAC, unpredictable */
+    n = ngx_min(token->len, NGX_HTTP_DGJ_AUTH_SEEN_TAIL);
+
+    e = &seen[ngx_murmur_hash2(token->data + token->len - n, n)
               & (NGX_HTTP_DGJ_AUTH_SEEN_N - 1)];
 
     if (e->ring == ring && e->len == token->len
-        && CRYPTO_memcmp(e->token, token->data, token->len) == 0)
+        && dgj_token_equal(e->token, token->data, token->len))
     {
         *claims = e->claims;
 
@@ -1476,10 +1480,12 @@ ngx_http_dgj_auth_variable(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
+        /* by hand, not ngx_sprintf: the audit line reads both, always */
         v->data = p;
-        v->len = ngx_sprintf(p, "%uL",
-                             data == NGX_HTTP_DGJ_AUTH_VAR_USER_ID
-                             ? ctx->claims.user_id : ctx->claims.dept_id)
+        v->len = (u_char *) dgj_u64((char *) p,
+                                    data == NGX_HTTP_DGJ_AUTH_VAR_USER_ID
+                                    ? ctx->claims.user_id
+                                    : ctx->claims.dept_id)
                  - p;
         break;
 

@@ -13,6 +13,7 @@
 
 #include <ngx_md5.h>
 
+#include "dgj_digits.h"
 #include "ngx_http_dgj_limit.h"
 
 
@@ -72,7 +73,7 @@ static void ngx_http_dgj_limit_unlink(ngx_http_dgj_limit_zone_t *zone,
 static ngx_int_t ngx_http_dgj_limit_headers(ngx_http_request_t *r,
     ngx_http_dgj_limit_calc_t *c);
 static ngx_int_t ngx_http_dgj_limit_add_header(ngx_http_request_t *r,
-    const char *name, uint64_t value);
+    ngx_str_t *name, uint64_t value);
 static ngx_int_t ngx_http_dgj_limit_reject(ngx_http_request_t *r,
     ngx_uint_t status, uint64_t retry_after, const char *code,
     const char *message);
@@ -791,12 +792,14 @@ static ngx_int_t
 ngx_http_dgj_limit_headers(ngx_http_request_t *r,
     ngx_http_dgj_limit_calc_t *c)
 {
-    if (ngx_http_dgj_limit_add_header(r, "RateLimit-Limit", c->limit + 1)
-        != NGX_OK
-        || ngx_http_dgj_limit_add_header(r, "RateLimit-Remaining",
-                                         c->remaining)
+    static ngx_str_t  limit = ngx_string("RateLimit-Limit");
+    static ngx_str_t  remaining = ngx_string("RateLimit-Remaining");
+    static ngx_str_t  reset = ngx_string("RateLimit-Reset");
+
+    if (ngx_http_dgj_limit_add_header(r, &limit, c->limit + 1) != NGX_OK
+        || ngx_http_dgj_limit_add_header(r, &remaining, c->remaining)
            != NGX_OK
-        || ngx_http_dgj_limit_add_header(r, "RateLimit-Reset",
+        || ngx_http_dgj_limit_add_header(r, &reset,
                                          (c->reset + 999999) / 1000000)
            != NGX_OK)
     {
@@ -808,7 +811,7 @@ ngx_http_dgj_limit_headers(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_dgj_limit_add_header(ngx_http_request_t *r, const char *name,
+ngx_http_dgj_limit_add_header(ngx_http_request_t *r, ngx_str_t *name,
     uint64_t value)
 {
     u_char           *p;
@@ -824,11 +827,11 @@ ngx_http_dgj_limit_add_header(ngx_http_request_t *r, const char *name,
         return NGX_ERROR;
     }
 
+    /* by hand, not ngx_sprintf: three of these go out with every answer */
     h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
+    h->key = *name;
     h->value.data = p;
-    h->value.len = ngx_sprintf(p, "%uL", value) - p;
+    h->value.len = (u_char *) dgj_u64((char *) p, value) - p;
 
     return NGX_OK;
 }
@@ -848,6 +851,7 @@ ngx_http_dgj_limit_reject(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t                      out;
     ngx_http_variable_value_t       *id;
     ngx_http_dgj_limit_main_conf_t  *lmcf;
+    static ngx_str_t                 retry_name = ngx_string("Retry-After");
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_dgj_limit_module);
 
@@ -864,7 +868,7 @@ ngx_http_dgj_limit_reject(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     if (retry_after
-        && ngx_http_dgj_limit_add_header(r, "Retry-After", retry_after)
+        && ngx_http_dgj_limit_add_header(r, &retry_name, retry_after)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

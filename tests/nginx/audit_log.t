@@ -61,17 +61,36 @@ hit(auth   => '/api/v1/admin/users');
 hit(token  => '/api/v1/districts', Authorization => "Bearer $token");
 my $act = hit(action => '/_test_audit/action');
 
-# a hostile User-Agent, raw: quotes, braces, a control byte, bad UTF-8
-{
+# a GET of target with a User-Agent sent byte for byte; its request id
+sub raw_ua_get {
+    my ($target, $ua) = @_;
     my ($host, $port) = base_url() =~ m{//([^:/]+):(\d+)};
     my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port)
         or die "connect: $!";
-    print $s "GET /api/v1/districts?q=%0a%22x HTTP/1.0\r\nHost: x\r\n"
-             . "User-Agent: a\"b\"}{\"t\":\"rec\x01\xff\r\n\r\n";
+    print $s "GET $target HTTP/1.0\r\nHost: x\r\nUser-Agent: $ua\r\n\r\n";
     local $/;
     my $reply = <$s> // '';
-    ($rid{evil}) = $reply =~ /^X-Request-Id: (\w+)/mi;
+    my ($id) = $reply =~ /^X-Request-Id: (\w+)/mi;
+    return $id;
 }
+
+# a hostile User-Agent, raw: quotes, braces, a control byte, bad UTF-8
+$rid{evil} = raw_ua_get('/api/v1/districts?q=%0a%22x',
+                        "a\"b\"}{\"t\":\"rec\x01\xff");
+
+# every byte the record escapes (and a character it keeps) at each of the
+# eight places of the 8-byte steps the escaping copies plain text in
+my ($ua8, $want8) = ('', '');
+for my $special (["\x7f", "\x7f"], ["\\", "\\"], ['"', '"'],
+                 ["\x1f", "\x1f"], ["\xe6\xb0\x91", "\x{6c11}"],
+                 ["\xff", "\x{ff}"]) {
+    for my $k (0 .. 7) {
+        my $run = 'x' x $k . "%s" . 'y' x (7 - $k);
+        $ua8 .= sprintf $run, $special->[0];
+        $want8 .= sprintf $run, $special->[1];
+    }
+}
+$rid{evil8} = raw_ua_get('/api/v1/districts', $ua8);
 
 ok(!exists $act->{headers}{'x-dgj-action'}
    && !exists $act->{headers}{'x-dgj-object'},
@@ -141,6 +160,12 @@ is($rec{api}{path}, '/api/v1/districts?phone=***&code=***&n=441900********123X',
    'audit-2.7: sensitive query values masked, an ID number cut to 6+4');
 is($rec{evil}{ua}, "a\"b\"}{\"t\":\"rec\x01\x{ff}",
    'audit-2.8: a hostile User-Agent is escaped: one line, its text back');
+my ($raw8) = map { s/\n\z//r }
+             grep { index($_, "\"rid\":\"$rid{evil8}\"") > 0 } all_lines();
+ok(defined $raw8 && $rec{evil8}{ua} eq $want8
+   && $raw8 !~ /[\x00-\x1f\x7f\xc0\xc1\xf5-\xff]/,
+   'audit-2.8b: each escaped byte at every place in an 8-byte step: '
+   . 'its text back, no control, DEL or bad UTF-8 byte in the line');
 ok($rec{page}{time} =~ /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/,
    'audit-2.9: time in ms with its zone');
 ok($rec{page}{port} > 0 && $rec{page}{ip} eq '127.0.0.1'

@@ -656,6 +656,47 @@ test_key_file(void)
 }
 
 
+/* the module's compare of a presented token with the one it verified */
+static void
+test_equal(void)
+{
+    size_t  n, at;
+    char    a[64], b[64];
+    int     ok;
+
+    for (n = 0; n < sizeof(a); n++) {
+        a[n] = (char) ('A' + n % 26);
+    }
+
+    test_cond("token-10.1: no bytes are equal",
+              dgj_token_equal(a, a + 1, 0) == 1);
+
+    /* every length across the 8-byte steps and the tail after them, and
+     * one byte changed at every place in it */
+    ok = 1;
+
+    for (n = 1; n <= sizeof(a); n++) {
+        memcpy(b, a, sizeof(a));
+        ok = ok && dgj_token_equal(a, b, n) == 1;
+
+        for (at = 0; at < n; at++) {
+            b[at] ^= 0x01;
+            ok = ok && dgj_token_equal(a, b, n) == 0;
+            b[at] ^= 0x01;
+        }
+
+        /* a change past n is not looked at */
+        if (n < sizeof(a)) {
+            b[n] ^= 0x40;
+            ok = ok && dgj_token_equal(a, b, n) == 1;
+        }
+    }
+
+    test_cond("token-10.2: equal only when all n bytes are, for n 1 to 64",
+              ok);
+}
+
+
 int
 main(void)
 {
@@ -665,6 +706,7 @@ main(void)
     test_rotation();
     test_known_answers();
     test_key_file();
+    test_equal();
 
     return test_report();
 }
