@@ -41,6 +41,7 @@ typedef struct {
     size_t                len;
     u_char                token[NGX_HTTP_DGJ_AUTH_SEEN_LEN];
     dgj_token_claims_t    claims;
+    u_char                session[DGJ_TOKEN_SESSION_LEN];  /* parsed */
 } ngx_http_dgj_auth_seen_t;
 
 
@@ -171,7 +172,10 @@ static char *ngx_http_dgj_auth_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_dgj_auth_ring_cleanup(void *data);
 static dgj_token_rc_e ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring,
-    ngx_str_t *token, time_t now, dgj_token_claims_t *claims);
+    ngx_str_t *token, time_t now, dgj_token_claims_t *claims,
+    u_char *session);
+static void ngx_http_dgj_auth_session(dgj_token_claims_t *claims,
+    u_char *session);
 static char *ngx_http_dgj_auth_revoke_zone(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_dgj_auth_revoke_api(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -403,7 +407,7 @@ ngx_http_dgj_auth_verify(ngx_http_request_t *r, ngx_http_dgj_auth_ctx_t *ctx)
     ctx->from_cookie = from_cookie;
 
     rc = ngx_http_dgj_auth_check_token(amcf->ring, &token, ngx_time(),
-                                       &ctx->claims);
+                                       &ctx->claims, session);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dgj auth: token: %s", dgj_token_strerror(rc));
@@ -428,9 +432,6 @@ ngx_http_dgj_auth_verify(ngx_http_request_t *r, ngx_http_dgj_auth_ctx_t *ctx)
         return;
     }
 
-    (void) dgj_token_session_parse(ctx->claims.session,
-                                   2 * DGJ_TOKEN_SESSION_LEN, session);
-
     if (ngx_http_dgj_auth_revoked(r, session)) {
         ctx->status = NGX_HTTP_DGJ_AUTH_S_REVOKED;
         return;
@@ -454,7 +455,7 @@ ngx_http_dgj_auth_verify(ngx_http_request_t *r, ngx_http_dgj_auth_ctx_t *ctx)
  */
 static dgj_token_rc_e
 ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
-    time_t now, dgj_token_claims_t *claims)
+    time_t now, dgj_token_claims_t *claims, u_char *session)
 {
     size_t                            n;
     dgj_token_rc_e                    rc;
@@ -462,8 +463,14 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
     static ngx_http_dgj_auth_seen_t   seen[NGX_HTTP_DGJ_AUTH_SEEN_N];
 
     if (token->len == 0 || token->len > NGX_HTTP_DGJ_AUTH_SEEN_LEN) {
-        return dgj_token_verify(ring, (char *) token->data, token->len, now,
-                                NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
+        rc = dgj_token_verify(ring, (char *) token->data, token->len, now,
+                              NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
+
+        if (rc == DGJ_TOKEN_OK) {
+            ngx_http_dgj_auth_session(claims, session);
+        }
+
+        return rc;
     }
 
     /* the slot by the token's last bytes: its MAC, unpredictable */
@@ -476,6 +483,7 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
         && dgj_token_equal(e->token, token->data, token->len))
     {
         *claims = e->claims;
+        ngx_memcpy(session, e->session, DGJ_TOKEN_SESSION_LEN);
 
         /* dgj_token_verify()'s own time checks, at this use */
         rc = dgj_token_check_time(claims, now, NGX_HTTP_DGJ_AUTH_LEEWAY);
@@ -491,13 +499,26 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
                           NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
 
     if (rc == DGJ_TOKEN_OK) {
+        ngx_http_dgj_auth_session(claims, session);
+
         e->ring = ring;
         e->len = token->len;
         ngx_memcpy(e->token, token->data, token->len);
         e->claims = *claims;
+        ngx_memcpy(e->session, session, DGJ_TOKEN_SESSION_LEN);
     }
 
     return rc;
+}
+
+
+/* the session id of verified claims in its 16 bytes (the token's grammar,
+ * checked by dgj_token_verify(), made it 32 lower-hex characters) */
+static void
+ngx_http_dgj_auth_session(dgj_token_claims_t *claims, u_char *session)
+{
+    (void) dgj_token_session_parse(claims->session,
+                                   2 * DGJ_TOKEN_SESSION_LEN, session);
 }
 
 
