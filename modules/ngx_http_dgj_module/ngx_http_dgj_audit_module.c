@@ -1311,15 +1311,6 @@ ngx_http_dgj_audit_escape(u_char *dst, u_char *src, size_t len, size_t max)
     uint64_t               w;
     static const u_char    hex[] = "0123456789abcdef";
 
-    /* the bytes not copied as they are: controls, ", \, DEL, non-ASCII */
-    static const uint32_t  special[] = {
-        0xffffffff, /* 0x00-0x1f */
-        0x00000004, /* 0x20-0x3f: " */
-        0x10000000, /* 0x40-0x5f: \ */
-        0x80000000, /* 0x60-0x7f: DEL */
-        0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff
-    };
-
     if (len > max) {
         len = max;
     }
@@ -1340,7 +1331,7 @@ ngx_http_dgj_audit_escape(u_char *dst, u_char *src, size_t len, size_t max)
 
         c = src[i];
 
-        if (!(special[c >> 5] & (1U << (c & 0x1f)))) {
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             *dst++ = c;
             i++;
             continue;

@@ -174,8 +174,6 @@ static void ngx_http_dgj_auth_ring_cleanup(void *data);
 static dgj_token_rc_e ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring,
     ngx_str_t *token, time_t now, dgj_token_claims_t *claims,
     u_char *session);
-static void ngx_http_dgj_auth_session(dgj_token_claims_t *claims,
-    u_char *session);
 static char *ngx_http_dgj_auth_revoke_zone(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_dgj_auth_revoke_api(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -446,7 +444,8 @@ ngx_http_dgj_auth_verify(ngx_http_request_t *r, ngx_http_dgj_auth_ctx_t *ctx)
 /*
  * dgj_token_verify() behind a per-worker table of the tokens it passed: a
  * signed-in user sends the same token with every request until it is
- * refreshed, and its MAC and parse need not be redone each time.  Only a
+ * refreshed, and its MAC and parse need not be redone each time (nor the
+ * session id's, which goes to session, 16 bytes, on DGJ_TOKEN_OK).  Only a
  * byte-for-byte equal token (compared in constant time) reuses its claims;
  * their expiry is checked again at every use; revocation is checked by
  * the caller on every request, cached or not.  The table lives as long as
@@ -462,45 +461,45 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
     ngx_http_dgj_auth_seen_t         *e;
     static ngx_http_dgj_auth_seen_t   seen[NGX_HTTP_DGJ_AUTH_SEEN_N];
 
-    if (token->len == 0 || token->len > NGX_HTTP_DGJ_AUTH_SEEN_LEN) {
-        rc = dgj_token_verify(ring, (char *) token->data, token->len, now,
-                              NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
+    e = NULL;
 
-        if (rc == DGJ_TOKEN_OK) {
-            ngx_http_dgj_auth_session(claims, session);
+    if (token->len > 0 && token->len <= NGX_HTTP_DGJ_AUTH_SEEN_LEN) {
+        /* the slot by the token's last bytes: its MAC, unpredictable */
+        n = ngx_min(token->len, NGX_HTTP_DGJ_AUTH_SEEN_TAIL);
+
+        e = &seen[ngx_murmur_hash2(token->data + token->len - n, n)
+                  & (NGX_HTTP_DGJ_AUTH_SEEN_N - 1)];
+
+        if (e->ring == ring && e->len == token->len
+            && dgj_token_equal(e->token, token->data, token->len))
+        {
+            *claims = e->claims;
+            ngx_memcpy(session, e->session, DGJ_TOKEN_SESSION_LEN);
+
+            /* dgj_token_verify()'s own time checks, at this use */
+            rc = dgj_token_check_time(claims, now, NGX_HTTP_DGJ_AUTH_LEEWAY);
+
+            if (rc == DGJ_TOKEN_EXPIRED) {
+                e->len = 0;
+            }
+
+            return rc;
         }
-
-        return rc;
-    }
-
-    /* the slot by the token's last bytes: its MAC, unpredictable */
-    n = ngx_min(token->len, NGX_HTTP_DGJ_AUTH_SEEN_TAIL);
-
-    e = &seen[ngx_murmur_hash2(token->data + token->len - n, n)
-              & (NGX_HTTP_DGJ_AUTH_SEEN_N - 1)];
-
-    if (e->ring == ring && e->len == token->len
-        && dgj_token_equal(e->token, token->data, token->len))
-    {
-        *claims = e->claims;
-        ngx_memcpy(session, e->session, DGJ_TOKEN_SESSION_LEN);
-
-        /* dgj_token_verify()'s own time checks, at this use */
-        rc = dgj_token_check_time(claims, now, NGX_HTTP_DGJ_AUTH_LEEWAY);
-
-        if (rc == DGJ_TOKEN_EXPIRED) {
-            e->len = 0;
-        }
-
-        return rc;
     }
 
     rc = dgj_token_verify(ring, (char *) token->data, token->len, now,
                           NGX_HTTP_DGJ_AUTH_LEEWAY, claims);
 
-    if (rc == DGJ_TOKEN_OK) {
-        ngx_http_dgj_auth_session(claims, session);
+    if (rc != DGJ_TOKEN_OK) {
+        return rc;
+    }
 
+    /* the token's grammar, checked by dgj_token_verify(), made the session
+     * 32 lower-hex characters */
+    (void) dgj_token_session_parse(claims->session, 2 * DGJ_TOKEN_SESSION_LEN,
+                                   session);
+
+    if (e != NULL) {
         e->ring = ring;
         e->len = token->len;
         ngx_memcpy(e->token, token->data, token->len);
@@ -509,16 +508,6 @@ ngx_http_dgj_auth_check_token(dgj_token_ring_t *ring, ngx_str_t *token,
     }
 
     return rc;
-}
-
-
-/* the session id of verified claims in its 16 bytes (the token's grammar,
- * checked by dgj_token_verify(), made it 32 lower-hex characters) */
-static void
-ngx_http_dgj_auth_session(dgj_token_claims_t *claims, u_char *session)
-{
-    (void) dgj_token_session_parse(claims->session,
-                                   2 * DGJ_TOKEN_SESSION_LEN, session);
 }
 
 
