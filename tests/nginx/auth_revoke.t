@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 
 # auth_revoke.t: revoking a session through nginx's control socket makes
-# every nginx worker refuse its tokens within a second; the set survives
+# every nginx worker refuse its tokens within a second, also the workers
+# that had served them (and keep them in their token tables), and again
+# after a revocation ran out; the set survives
 # `nginx -s reload` (shared memory) and a full restart (the state file);
 # bad bodies and methods are refused; a full zone refuses loudly and
 # reclaims expired entries; the control API is not reachable over TCP.
@@ -22,7 +24,9 @@ my $url  = base_url();
 
 add_server_conf('revoketest', <<'CONF');
 location = /t/rv { dgj_auth on; default_type text/plain;
-                   content_by_lua_block { ngx.say(ngx.var.dgj_auth_status) } }
+                   content_by_lua_block {
+                       ngx.say(ngx.var.dgj_auth_status, " ", ngx.worker.pid())
+                   } }
 CONF
 
 # control(METHOD, BODY) -> (status, body) over the unix socket
@@ -64,7 +68,68 @@ my $t1 = mint(user => 11, roles => 'handler', session => $s1, ttl => 600);
 my $t1b = mint(user => 11, roles => 'handler', session => $s1, ttl => 300);
 my $t2 = mint(user => 12, roles => 'handler', session => $s2, ttl => 600);
 
+# spread(N, TOKEN...) -> (answers not 200, { token index => { worker pid
+# => 1 } } of the 200s, { error code => count } of the others): N rounds of
+# the tokens from 4 parallel clients, each request on a fresh connection,
+# so that both workers answer
+sub spread {
+    my ($n, @toks) = @_;
+
+    my (@kids, %by, %codes, $bad);
+    $bad = 0;
+
+    for my $k (1 .. 4) {
+        pipe(my $rd, my $wr) or die "pipe: $!";
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            close($rd);
+            for (1 .. $n) {
+                for my $i (0 .. $#toks) {
+                    my $res = http()->get("$url/t/rv",
+                        { headers => { Authorization => "Bearer $toks[$i]" } });
+                    my ($w) = ($res->{content} // '') =~ /^OK (\d+)$/m;
+                    my $j = decode_json_body($res);
+                    print $wr "$i $res->{status} "
+                        . ($w // ($j ? $j->{error}{code} : '-')) . "\n";
+                }
+            }
+            close($wr);
+            exit(0);
+        }
+        close($wr);
+        push @kids, [$pid, $rd];
+    }
+
+    for my $kid (@kids) {
+        my ($pid, $rd) = @$kid;
+        while (my $line = <$rd>) {
+            my ($i, $status, $w) = split ' ', $line;
+            if ($status == 200 && $w =~ /^\d+$/) {
+                $by{$i}{$w} = 1;
+            } else {
+                $bad++;
+                $codes{"$status $w"}++;
+            }
+        }
+        waitpid($pid, 0);
+    }
+
+    return ($bad, \%by, \%codes);
+}
+
 is(status_of($t1), '200', 'authrv-1.1: a fresh session is served');
+
+# every worker has t1 and t1b in its token table before the revocation
+my $master = read_pid('nginx.pid');
+my @workers = split ' ', `pgrep -P $master`;
+my ($warm_bad, $warm_by) = spread(10, $t1, $t1b);
+ok($warm_bad == 0
+   && (grep { $warm_by->{0}{$_} && $warm_by->{1}{$_} } @workers) == @workers,
+   'authrv-1.1b: before the revocation, every worker (' . scalar(@workers)
+   . ') serves both tokens of the session')
+    or diag("not 200: $warm_bad; t1 by " . join(' ', keys %{$warm_by->{0}})
+            . "; t1b by " . join(' ', keys %{$warm_by->{1}}));
 
 my ($st, $body) = control('POST', "$s1 " . (time() + 600) . "\n");
 is($st, 204, 'authrv-1.2: POST <session> <until> to the control socket: '
@@ -72,33 +137,12 @@ is($st, 204, 'authrv-1.2: POST <session> <until> to the control socket: '
 
 my $start = time();
 
-# many fresh connections from parallel clients, so both workers answer
-my @kids;
-for my $k (1 .. 4) {
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        my $bad = 0;
-        for (1 .. 25) {
-            $bad++ if status_of($_ % 2 ? $t1 : $t1b) ne '401 session_revoked';
-        }
-        exit($bad ? 1 : 0);
-    }
-    push @kids, $pid;
-}
-
-my $failed = 0;
-for my $pid (@kids) {
-    waitpid($pid, 0);
-    $failed++ if $? != 0;
-}
-
-is($failed, 0, 'authrv-1.3: 100 requests on fresh connections: every token '
-   . 'of the session gets 401 session_revoked');
+my (undef, undef, $codes) = spread(13, $t1, $t1b);
+is(join(' ', %$codes), '401 session_revoked 104',
+   'authrv-1.3: 104 requests on fresh connections: every token of the '
+   . 'session gets 401 session_revoked');
 cmp_ok(time() - $start, '<', 10, 'authrv-1.4: ... answered promptly');
 
-my $master = read_pid('nginx.pid');
-my @workers = split ' ', `pgrep -P $master`;
 my %seen;
 if (open(my $log, '<', "$var/log/nginx/error.log")) {
     while (<$log>) {
@@ -111,6 +155,25 @@ ok(@hit == @workers,
     or diag("workers @workers; refusing: " . join(' ', sort keys %seen));
 
 is(status_of($t2), '200', 'authrv-1.6: another session is untouched');
+
+# a revocation that ran out, and the same session revoked again: every
+# worker refuses it again, also those that served it in between
+my $s4 = new_session();
+my $t4 = mint(user => 14, roles => 'handler', session => $s4, ttl => 600);
+($st) = control('POST', "$s4 " . (time() + 2) . "\n");
+ok($st == 204 && status_of($t4) eq '401 session_revoked',
+   'authrv-1.7: a session revoked for 2 s is refused');
+ok(wait_until(8, sub { status_of($t4) eq '200' }),
+   'authrv-1.8: ... and served once that ran out');
+my ($again_bad, $again_by) = spread(5, $t4);
+ok($again_bad == 0 && (grep { $again_by->{0}{$_} } @workers) == @workers,
+   'authrv-1.9: ... by every worker');
+($st) = control('POST', "$s4 " . (time() + 600) . "\n");
+(undef, undef, $codes) = spread(5, $t4);
+ok($st == 204 && join(' ', %$codes) eq '401 session_revoked 20',
+   'authrv-1.10: revoked again: all 20 requests on fresh connections get '
+   . '401 session_revoked')
+    or diag("$st; " . join(' ', %$codes));
 
 # --- the control API ----------------------------------------------------
 
