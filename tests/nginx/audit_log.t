@@ -126,17 +126,23 @@ sub all_lines {
     return @lines;
 }
 
-sub record_of {
+# the line of request id rid as written (its newline cut), or undef
+sub line_of {
     my ($rid) = @_;
 
     return undef unless $rid;
 
     for my $l (all_lines()) {
-        next unless index($l, "\"rid\":\"$rid\"") > 0;
-        return $json->decode($l);
+        return $l =~ s/\n\z//r if index($l, "\"rid\":\"$rid\"") > 0;
     }
 
     return undef;
+}
+
+sub record_of {
+    my $l = line_of(@_);
+
+    return defined $l ? $json->decode($l) : undef;
 }
 
 # flush=1s: every line is on disk within about a second
@@ -160,8 +166,7 @@ is($rec{api}{path}, '/api/v1/districts?phone=***&code=***&n=441900********123X',
    'audit-2.7: sensitive query values masked, an ID number cut to 6+4');
 is($rec{evil}{ua}, "a\"b\"}{\"t\":\"rec\x01\x{ff}",
    'audit-2.8: a hostile User-Agent is escaped: one line, its text back');
-my ($raw8) = map { s/\n\z//r }
-             grep { index($_, "\"rid\":\"$rid{evil8}\"") > 0 } all_lines();
+my $raw8 = line_of($rid{evil8});
 ok(defined $raw8 && $rec{evil8}{ua} eq $want8
    && $raw8 !~ /[\x00-\x1f\x7f\xc0\xc1\xf5-\xff]/,
    'audit-2.8b: each escaped byte at every place in an 8-byte step: '

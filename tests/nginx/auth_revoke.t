@@ -52,14 +52,22 @@ sub control {
     return ($status // 0, $text // '');
 }
 
-sub status_of {
+# answer(TOKEN) -> (status, pid of the worker that served it, error code)
+sub answer {
     my ($tok) = @_;
 
     my $res = http()->get("$url/t/rv",
                           { headers => { Authorization => "Bearer $tok" } });
+    my ($pid) = ($res->{content} // '') =~ /^OK (\d+)$/m;
     my $j = decode_json_body($res);
 
-    return $res->{status} . ($j ? " $j->{error}{code}" : '');
+    return ($res->{status}, $pid, $j ? $j->{error}{code} : undef);
+}
+
+sub status_of {
+    my ($status, undef, $code) = answer(@_);
+
+    return $status . (defined $code ? " $code" : '');
 }
 
 my $s1 = new_session();
@@ -86,12 +94,8 @@ sub spread {
             close($rd);
             for (1 .. $n) {
                 for my $i (0 .. $#toks) {
-                    my $res = http()->get("$url/t/rv",
-                        { headers => { Authorization => "Bearer $toks[$i]" } });
-                    my ($w) = ($res->{content} // '') =~ /^OK (\d+)$/m;
-                    my $j = decode_json_body($res);
-                    print $wr "$i $res->{status} "
-                        . ($w // ($j ? $j->{error}{code} : '-')) . "\n";
+                    my ($status, $w, $code) = answer($toks[$i]);
+                    print $wr "$i $status " . ($w // $code // '-') . "\n";
                 }
             }
             close($wr);
