@@ -140,6 +140,8 @@ static void ngx_http_dgj_audit_add(ngx_http_dgj_audit_writer_t *w, size_t n,
 static void ngx_http_dgj_audit_checkpoint(ngx_http_dgj_audit_writer_t *w);
 static void ngx_http_dgj_audit_flush(ngx_http_dgj_audit_writer_t *w);
 static void ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w);
+static void ngx_http_dgj_audit_move_aside(ngx_http_dgj_audit_writer_t *w,
+    u_char *name, u_char *to, u_char *end);
 static void ngx_http_dgj_audit_follow(ngx_http_dgj_audit_writer_t *w);
 static void ngx_http_dgj_audit_write(ngx_http_dgj_audit_writer_t *w,
     ngx_fd_t fd);
@@ -463,7 +465,7 @@ ngx_http_dgj_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 || size > 16 * 1024 * 1024)
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "dgj_audit_log: buffer is 24k to 16m");
+                                   "dgj_audit_log: buffer is 28k to 16m");
                 return NGX_CONF_ERROR;
             }
 
@@ -1559,13 +1561,14 @@ ngx_http_dgj_audit_flush(ngx_http_dgj_audit_writer_t *w)
 
 /*
  * Under a lock beside the file: if the file is still ours and full, it
- * goes to <name>.<YYYYmmdd-HHMMSS>.<pid>; then we open whatever the name
- * now holds and start it with a checkpoint.
+ * goes to <name>.<YYYYmmdd-HHMMSS>.<pid> (or .001, .002, ... after it, when
+ * taken); then we open whatever the name now holds and start it with a
+ * checkpoint.
  */
 static void
 ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w)
 {
-    u_char            *name, *lock, *to;
+    u_char            *name, *lock, *to, *end;
     size_t             len;
     ngx_fd_t           fd, lfd;
     ngx_tm_t           tm;
@@ -1600,14 +1603,13 @@ ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w)
         && ngx_file_size(&fi) >= w->amcf->max_size)
     {
         ngx_localtime(ngx_time(), &tm);
-        ngx_sprintf(to, "%V.%4d%02d%02d-%02d%02d%02d.%P%Z", &file->name,
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec, ngx_pid);
+        end = ngx_sprintf(to, "%V.%4d%02d%02d-%02d%02d%02d.%P", &file->name,
+                          tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                          tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                          ngx_pid);
+        *end = '\0';
 
-        if (ngx_rename_file(name, to) == NGX_FILE_ERROR) {
-            ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
-                          "dgj audit: cannot rotate \"%s\"", name);
-        }
+        ngx_http_dgj_audit_move_aside(w, name, to, end);
     }
 
     fd = ngx_open_file(name, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
@@ -1636,6 +1638,60 @@ ngx_http_dgj_audit_rotate(ngx_http_dgj_audit_writer_t *w)
     ngx_http_dgj_audit_checkpoint(w);
 
     ngx_http_dgj_audit_write(w, fd);
+}
+
+
+/*
+ * The full file to "to", never over a file already there: a worker that
+ * rotates twice in one second (a small max_size under load) would else
+ * replace its earlier file, and every line in it, with rename().  A taken
+ * name gets ".001", ".002", ... after it (they list in order); "end" is
+ * where "to" ends.
+ */
+static void
+ngx_http_dgj_audit_move_aside(ngx_http_dgj_audit_writer_t *w, u_char *name,
+    u_char *to, u_char *end)
+{
+    ngx_uint_t       n;
+    ngx_err_t        err;
+    ngx_file_info_t  fi;
+
+    for (n = 1; n <= 999; n++) {
+        if (renameat2(AT_FDCWD, (char *) name, AT_FDCWD, (char *) to,
+                      RENAME_NOREPLACE)
+            == 0)
+        {
+            return;
+        }
+
+        err = ngx_errno;
+
+        if (err == NGX_EINVAL) {
+            /* a file system without RENAME_NOREPLACE: look first (every
+             * rotation holds the lock we hold) */
+            if (ngx_file_info(to, &fi) != NGX_FILE_ERROR) {
+                err = NGX_EEXIST;
+
+            } else if (ngx_rename_file(name, to) != NGX_FILE_ERROR) {
+                return;
+
+            } else {
+                err = ngx_errno;
+            }
+        }
+
+        if (err != NGX_EEXIST) {
+            ngx_log_error(NGX_LOG_ALERT, w->log, err,
+                          "dgj audit: cannot rotate \"%s\" to \"%s\"",
+                          name, to);
+            return;
+        }
+
+        ngx_sprintf(end, ".%03ui%Z", n);
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                  "dgj audit: cannot rotate \"%s\": no free name", name);
 }
 
 
