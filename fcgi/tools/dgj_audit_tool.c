@@ -37,6 +37,7 @@
 #include <openssl/pem.h>
 
 #include "dgj_audit_chain.h"
+#include "dgj_audit_order.h"
 #include "dgj_conf.h"
 #include "dgj_db.h"
 #include "dgj_log.h"
@@ -56,12 +57,6 @@
 #define DGJ_AUDIT_FILES     4096
 #define DGJ_AUDIT_BATCH     500
 #define DGJ_AUDIT_ID_LEN    64          /* hex SHA-256 of a file's head */
-
-
-typedef struct {
-    char        *path;
-    int64_t      first;     /* unix s of its first line, for ordering */
-} dgj_audit_file_t;
 
 
 /* where the follower is in one file: inode and first bytes name it */
@@ -90,8 +85,6 @@ struct dgj_audit_sink_s {
 static int dgj_audit_keygen(int argc, char **argv);
 static int dgj_audit_verify(int argc, char **argv);
 static int dgj_audit_follow(int argc, char **argv, int ship);
-static int dgj_audit_first_time(const char *path, int64_t *sec);
-static int dgj_audit_file_cmp(const void *a, const void *b);
 static int dgj_audit_write_pem(const char *path, EVP_PKEY *pkey, int priv,
     mode_t mode);
 static int dgj_audit_state_load(const char *path, dgj_audit_pos_t *pos,
@@ -327,10 +320,7 @@ dgj_audit_verify(int argc, char **argv)
             return 2;
 
         } else {
-            files[nfiles].path = argv[i];
-            files[nfiles].first = INT64_MAX;
-            dgj_audit_first_time(argv[i], &files[nfiles].first);
-            nfiles++;
+            files[nfiles++].path = argv[i];
         }
     }
 
@@ -352,8 +342,12 @@ dgj_audit_verify(int argc, char **argv)
         return 2;
     }
 
-    /* rotated files in the order they were written: by first line */
-    qsort(files, nfiles, sizeof(dgj_audit_file_t), dgj_audit_file_cmp);
+    /* rotated files in the order they were written (dgj_audit_order.c) */
+    if (dgj_audit_order_files(files, nfiles) != 0) {
+        fprintf(stderr, "dgj-audit: out of memory\n");
+        dgj_audit_verifier_free(v);
+        return 2;
+    }
 
     buf = malloc(DGJ_AUDIT_READ + DGJ_AUDIT_LINE_MAX + 2);
     if (buf == NULL) {
@@ -444,18 +438,20 @@ dgj_audit_verify(int argc, char **argv)
             continue;
         }
 
-            printf("chain %s: %" PRIu64 " lines, seq %" PRIu64 "..%" PRIu64
-                   ", %" PRIu64 " checkpoints, %s%s%s%s, last %s\n",
-                   info.id, info.lines, info.first_seq, info.last_seq,
-                   info.checkpoints,
-                   info.started ? "" : "from a checkpoint, ",
-                   info.stopped ? "stopped"
-                   : info.successor[0] ? "ended without a stop line "
-                                         "(its process died; "
-                   : "open (running, or its process died)",
-                   info.successor[0] && !info.stopped ? info.successor : "",
-                   info.successor[0] && !info.stopped ? " follows it)" : "",
-                   info.last_time);
+        printf("chain %s: %" PRIu64 " lines, seq %" PRIu64 "..%" PRIu64
+               ", %" PRIu64 " checkpoints, %s%s%s%s%s, last %s\n",
+               info.id, info.lines, info.first_seq, info.last_seq,
+               info.checkpoints,
+               info.started ? "" : "from a checkpoint, ",
+               info.stopped ? "stopped"
+               : info.successor[0] ? "ended without a stop line "
+                                     "(its process died; "
+               : "open (running, or its process died)",
+               info.successor[0] && !info.stopped ? info.successor : "",
+               info.successor[0] && !info.stopped ? " follows it)" : "",
+               info.torn ? ", its last line cut short (its writer died "
+                           "inside a write)" : "",
+               info.last_time);
     }
 
     if (!rep.ok) {
@@ -468,8 +464,14 @@ dgj_audit_verify(int argc, char **argv)
         printf("\n");
 
     } else {
-        printf("OK: %" PRIu64 " lines in %zu chains verified\n", rep.records,
+        printf("OK: %" PRIu64 " lines in %zu chains verified", rep.records,
                k);
+        if (rep.torn) {
+            printf(" (%" PRIu64 " of them cut short by a writer's death)",
+                   rep.torn);
+        }
+
+        printf("\n");
     }
 
     dgj_audit_verifier_free(v);
@@ -808,7 +810,7 @@ dgj_audit_insert_rows(dgj_req_t *r, const dgj_arg_t *args, size_t rows)
 static int
 dgj_audit_db_put(dgj_audit_sink_t *s, char **lines, size_t *lens, size_t n)
 {
-    size_t              i, j, rows;
+    size_t              i, j, rows, len, cut;
     char               *raw, ts[64], *v;
     dgj_rc_t            rc;
     dgj_req_t          *r;
@@ -848,9 +850,19 @@ dgj_audit_db_put(dgj_audit_sink_t *s, char **lines, size_t *lens, size_t n)
 
     for (i = 0; rc == DGJ_OK && i < n; i++) {
         raw = lines[i];
+        len = lens[i];
+
+        /* the head of a line cut short by its writer's death: the line
+         * another worker wrote on after it is one of its own */
+        cut = dgj_audit_line_resume(raw, len);
+        if (cut > 0) {
+            raw += cut;
+            len -= cut;
+            skipped++;
+        }
 
         for (j = 0; j < 21; j++) {
-            found[j] = dgj_audit_line_field(raw, lens[i], f[j].key, val[j],
+            found[j] = dgj_audit_line_field(raw, len, f[j].key, val[j],
                                             sizeof(val[j]));
             if (found[j] < 0) {
                 break;
@@ -860,7 +872,7 @@ dgj_audit_db_put(dgj_audit_sink_t *s, char **lines, size_t *lens, size_t n)
         if (j < 21 || found[0] != 1 || found[1] != 1 || found[2] != 1
             || found[3] != 1
             || dgj_audit_time_parse(val[2], strlen(val[2]), &t) != 0
-            || lens[i] > 65535)
+            || len > 65535)
         {
             skipped++;
             continue;
@@ -907,7 +919,7 @@ dgj_audit_db_put(dgj_audit_sink_t *s, char **lines, size_t *lens, size_t n)
         }
 
         /* the batch buffer holds the lines until the commit */
-        a[21] = DGJ_STRN(raw, lens[i]);
+        a[21] = DGJ_STRN(raw, len);
 
         if (rc == DGJ_OK && ++rows == 100) {
             rc = dgj_audit_insert_rows(r, args, rows);
@@ -1033,47 +1045,6 @@ failed:
     s->fd = -1;
 
     return -1;
-}
-
-
-static int
-dgj_audit_first_time(const char *path, int64_t *sec)
-{
-    FILE              *f;
-    char               line[DGJ_AUDIT_LINE_MAX + 2], val[64];
-    dgj_audit_time_t   t;
-
-    f = fopen(path, "re");
-    if (f == NULL) {
-        return -1;
-    }
-
-    if (fgets(line, sizeof(line), f) == NULL
-        || dgj_audit_line_field(line, strlen(line), "time", val,
-                                sizeof(val)) != 1
-        || dgj_audit_time_parse(val, strlen(val), &t) != 0)
-    {
-        fclose(f);
-        return -1;
-    }
-
-    fclose(f);
-    *sec = t.sec * 1000 + t.msec;
-
-    return 0;
-}
-
-
-static int
-dgj_audit_file_cmp(const void *a, const void *b)
-{
-    const dgj_audit_file_t  *x = a, *y = b;
-
-    if (x->first != y->first) {
-        return x->first < y->first ? -1 : 1;
-    }
-
-    return strcmp(x->path, y->path);
 }
 
 

@@ -50,6 +50,7 @@ typedef struct {
     unsigned char           prev[DGJ_AUDIT_MAC_LEN];
     char                    after[DGJ_AUDIT_CHAIN_MAX + 1];
     uint64_t                after_seq;
+    uint64_t                torn_line;      /* of its cut-short line */
 } dgj_audit_vchain_t;
 
 
@@ -122,6 +123,8 @@ static dgj_audit_vchain_t *dgj_audit_vchain_add(dgj_audit_verifier_t *v,
     const char *id, size_t len);
 static const unsigned char *dgj_audit_epoch_key(dgj_audit_verifier_t *v,
     uint64_t ep);
+static int dgj_audit_verifier_torn(dgj_audit_verifier_t *v,
+    const char *line, size_t len, size_t n);
 static int dgj_audit_fail(dgj_audit_verifier_t *v, const char *chain,
     size_t chain_len, uint64_t seq, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -1143,7 +1146,7 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
     unsigned char         mac[DGJ_AUDIT_MAC_LEN], want[DGJ_AUDIT_MAC_LEN];
     unsigned char         head[DGJ_AUDIT_MAC_LEN], sig[DGJ_AUDIT_SIG_LEN];
     char                  text[256];
-    size_t                n;
+    size_t                n, cut;
     uint64_t              lo, hi;
     const char           *p, *q;
 
@@ -1183,6 +1186,14 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
             }
         }
 
+        /* a line's head, however short, and what follows it */
+        n = dgj_audit_line_resume(line, len);
+        cut = n ? n : len;
+
+        if (cut > 0 && memcmp(line, "{\"t\":\"", cut < 6 ? cut : 6) == 0) {
+            return dgj_audit_verifier_torn(v, line, len, n);
+        }
+
         if (ch == NULL && v->nchains) {
             ch = &v->chains[v->last];
         }
@@ -1198,6 +1209,13 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
     rc = 0;
     fresh = 0;
     ch = dgj_audit_vchain_find(v, f.c, f.c_len);
+
+    if (ch != NULL && ch->info.torn) {
+        return dgj_audit_fail(v, f.c, f.c_len, ch->info.last_seq + 1,
+                              "line %llu: cut short, yet the chain goes "
+                              "on: damaged, not a writer's death",
+                              (unsigned long long) ch->torn_line);
+    }
 
     if (ch == NULL) {
         /* a chain begins with its start line, or (a file that starts
@@ -2184,6 +2202,114 @@ dgj_audit_epoch_key(dgj_audit_verifier_t *v, uint64_t ep)
     }
 
     return v->keys + ep * DGJ_AUDIT_KEY_LEN;
+}
+
+
+/*
+ * A line that begins as an audit line and breaks off: the head of a line
+ * whose writer died inside write(), or a damaged one.  Taken as the former
+ * while that can be true: it is the next line of its chain (or of a chain
+ * not seen yet), and the chain says nothing after it (checked as its later
+ * lines come).  What the next worker wrote on after it is verified as it
+ * is (from n, 0: nothing follows).  A cut-off tail is no more than the
+ * truncation a death leaves, and is reported with the chain.
+ */
+static int
+dgj_audit_verifier_torn(dgj_audit_verifier_t *v, const char *line,
+    size_t len, size_t n)
+{
+    uint64_t             seq;
+    const char          *p, *q, *last;
+    dgj_audit_vchain_t  *ch;
+
+    last = line + (n ? n : len);
+
+    /* whose head it is, when it reaches past the chain's id */
+    ch = NULL;
+
+    for (p = line; last - p > 6; p++) {
+        if (memcmp(p, ",\"c\":\"", 6) == 0) {
+            p += 6;
+            q = memchr(p, '"', last - p);
+
+            if (q != NULL) {
+                ch = dgj_audit_vchain_find(v, p, q - p);
+            }
+
+            break;
+        }
+    }
+
+    if (ch != NULL) {
+        /* and its seq, when it reaches past that */
+        seq = ch->info.last_seq + 1;
+
+        for (p = line; last - p > 7; p++) {
+            if (memcmp(p, ",\"seq\":", 7) != 0) {
+                continue;
+            }
+
+            p += 7;
+
+            for (q = p; q < last && *q >= '0' && *q <= '9'; q++) {
+                /* void */
+            }
+
+            if (q < last && dgj_audit_parse_u64(p, q - p, &seq) != 0) {
+                seq = 0;
+            }
+
+            break;
+        }
+
+        if (ch->info.stopped || seq != ch->info.last_seq + 1) {
+            return dgj_audit_fail(v, ch->info.id, strlen(ch->info.id),
+                                  ch->info.last_seq + 1,
+                                  "line %llu: not an audit line (damaged "
+                                  "or cut short)",
+                                  (unsigned long long) v->rep.records);
+        }
+
+        ch->info.torn = 1;
+        ch->torn_line = v->rep.records;
+    }
+
+    v->rep.torn++;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    /* the line after the head counts as a line of its own */
+    v->rep.records--;
+
+    return dgj_audit_verifier_feed(v, line + n, len - n);
+}
+
+
+size_t
+dgj_audit_line_resume(const char *line, size_t len)
+{
+    const char  *p, *last;
+
+    if (len < 7) {
+        return 0;
+    }
+
+    last = line + len - 6;
+
+    for (p = line + 1; p < last; p++) {
+        p = memchr(p, '{', last - p);
+        if (p == NULL) {
+            return 0;
+        }
+
+        if (memcmp(p, "{\"t\":\"", 6) == 0) {
+            return p - line;
+        }
+    }
+
+    return 0;
 }
 
 

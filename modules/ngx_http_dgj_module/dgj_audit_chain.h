@@ -174,6 +174,7 @@ typedef struct dgj_audit_verifier_s  dgj_audit_verifier_t;
 
 typedef struct {
     uint64_t          records;      /* lines checked */
+    uint64_t          torn;         /* of them, heads of lines cut short */
     int               ok;           /* 1 when everything fed so far verified */
     char              chain[41];    /* chain of the first bad line */
     uint64_t          bad_seq;      /* seq of the first bad line (or missing) */
@@ -191,6 +192,7 @@ typedef struct {
     int               stopped;      /* its "stop" line was seen */
     char              last_time[DGJ_AUDIT_TIME_LEN + 1];
     char              successor[DGJ_AUDIT_CHAIN_MAX + 1];   /* "" or chain */
+    int               torn;         /* it ends in a line cut short */
 } dgj_audit_chain_info_t;
 
 dgj_audit_verifier_t *dgj_audit_verifier_new(const char *verify_key_file,
@@ -213,6 +215,13 @@ void dgj_audit_verifier_report(const dgj_audit_verifier_t *v,
 int dgj_audit_verifier_chain(const dgj_audit_verifier_t *v, size_t i,
     dgj_audit_chain_info_t *info);
 void dgj_audit_verifier_free(dgj_audit_verifier_t *v);
+
+/* A writer killed inside write() (SIGKILL, the OOM killer) leaves the
+ * head of a line without its end, and the next write of another worker
+ * goes on right after it.  Where the whole line after such a head begins
+ * in line (quotes in values are escaped: '{"t":"' only begins a line), 0
+ * when there is none. */
+size_t dgj_audit_line_resume(const char *line, size_t len);
 
 /* Fields of one line, for the ingester and the console: value of a
  * top-level key, unescaped into out (NUL-terminated); 1 found (string or

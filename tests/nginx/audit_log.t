@@ -269,13 +269,24 @@ my $next = (grep { $_ > $mid } @idx)[0];
 ok($rc == 1 && bad_at($o, $seq_mid) && $o =~ /gap/,
    "audit-5.4: two records swapped: found at seq $seq_mid") or diag($o);
 
+@c = @lines;
+substr($c[$mid], -31, 30) = '';
+($rc, $o) = verify_copy('cut', @c);
+ok($rc == 1 && bad_at($o, $seq_mid) && $o =~ /cut short, yet the chain goes on/,
+   "audit-5.5: a line cut short, its chain going on: found at seq $seq_mid")
+    or diag($o);
+
+# cut off mid-line at the end: what a worker killed inside write() leaves,
+# no more than a truncation, and said so
 @c = @lines[0 .. $mid];
 chomp $c[-1];
 substr($c[-1], -30) = '';
 ($rc, $o) = verify_copy('cut', @c);
-ok($rc == 1 && bad_at($o, $seq_mid) && $o =~ /cut short/,
-   "audit-5.5: a truncated tail (a line cut short) at seq $seq_mid")
-    or diag($o);
+$o = `$tool verify --keys $keys $tmp/cut 2>&1`;
+ok($rc == 0 && $o =~ /^chain \Q$chain\E: .*seq \d+\.\.@{[$seq_mid - 1]}, .*its last line cut short/m
+   && $o =~ /^OK: .*\(1 of them cut short by a writer's death\)$/m,
+   "audit-5.5b: a tail cut mid-line verifies as a truncation, the chain "
+   . "named as ending in a line cut short") or diag($o);
 
 # another chain's lines relabelled as ours
 my ($other) = grep { $_ ne $chain && @{ $by_chain{$_} } > 2 } keys %by_chain;

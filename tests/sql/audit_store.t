@@ -12,8 +12,10 @@ use strict;
 use warnings;
 
 use Digest::SHA qw(sha256_hex);
+use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
+use DgjAudit qw(new_chain rec_line start_line);
 use DgjTest qw(base_url http sql stack wait_until);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
@@ -165,5 +167,32 @@ my @want = map {
 } 0 .. 3;
 ok(!(grep { !$parts{$_} } @want),
    "store-6.5: partitions ready for this month and the next three (@want)");
+
+# a worker killed inside write() left the head of its line, and the next
+# worker wrote on right after it: that line is stored as one of its own,
+# the head is not (40 days back, out of the other tests' way)
+my $tdir = tempdir(CLEANUP => 1);
+my $ms = (time() - 40 * 86400) * 1000;
+my ($ca, $cb) = map { new_chain(sprintf('tst.w%d.%x.%d', $_, $ms, $$)) }
+                0, 1;
+my @a = (start_line($ca, $ms), rec_line($ca, $ms + 1),
+         rec_line($ca, $ms + 2));
+my @b = (start_line($cb, $ms + 3), rec_line($cb, $ms + 4));
+open(my $torn, '>', "$tdir/audit.log") or die $!;
+print $torn map({ "$_->{raw}\n" } @a[0, 1]), substr($a[2]{raw}, 0, 90),
+            map({ "$_->{raw}\n" } @b);
+close($torn);
+my $said = `$tool ingest --once -c $conf --state $tdir/pos $tdir 2>&1`;
+is($? >> 8, 0, 'store-7.1: the ingester reads a file with a line cut short')
+    or diag($said);
+my %got = map { ("$_->[0] $_->[1]" => $_->[2]) }
+    sql('ro', "SELECT chain, seq, SHA2(raw, 256) FROM audit_records "
+              . "WHERE chain IN ('$ca->{id}', '$cb->{id}')");
+is_deeply(\%got, { map({ ("$ca->{id} $_" => sha256_hex($a[$_]{raw})) } 0, 1),
+                   map({ ("$cb->{id} $_" => sha256_hex($b[$_]{raw})) } 0, 1) },
+          'store-7.2: the line written on after the cut one is a row with '
+          . 'its exact bytes; the cut head is none');
+like($said, qr/1 lines that are not audit lines skipped/,
+     'store-7.3: the head is reported as skipped');
 
 done_testing();

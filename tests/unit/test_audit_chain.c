@@ -390,8 +390,9 @@ test_tamper(void)
 
     *other = *log;
     other->len[10] -= 20;
-    test_cond("audit-4.8: a line cut short: damaged at its seq",
-              test_bad_at(test_verify(other), 10, "not an audit line"));
+    test_cond("audit-4.8: a line cut short, its chain going on: damaged "
+              "at its seq",
+              test_bad_at(test_verify(other), 10, "yet the chain goes on"));
 
     /* a line forged with a valid structure but a made-up MAC */
     *other = *log;
@@ -579,6 +580,163 @@ test_more(void)
 }
 
 
+/* appends head bytes of one line and (b != NULL) all of another after
+ * them: what a write cut short leaves, and the next write on from there */
+static void
+test_append(test_log_t *log, const char *a, size_t head, const char *b,
+    size_t blen)
+{
+    memcpy(log->text[log->n], a, head);
+
+    if (b != NULL) {
+        memcpy(log->text[log->n] + head, b, blen);
+    }
+
+    log->len[log->n++] = head + (b ? blen : 0);
+}
+
+
+/* a's lines 0..8; its line "cut" cut to head bytes with b's line 0 after
+ * it, then b's other lines; a's line 10 last when a_after */
+static void
+test_torn_log(test_log_t *log, test_log_t *a, test_log_t *b, size_t cut,
+    size_t head, int a_after)
+{
+    size_t  i;
+
+    log->n = 0;
+
+    for (i = 0; i < 9; i++) {
+        test_append(log, a->text[i], a->len[i], NULL, 0);
+    }
+
+    test_append(log, a->text[cut], head, b->text[0], b->len[0]);
+
+    for (i = 1; i < b->n; i++) {
+        test_append(log, b->text[i], b->len[i], NULL, 0);
+    }
+
+    if (a_after) {
+        test_append(log, a->text[10], a->len[10], NULL, 0);
+    }
+}
+
+
+/* what a worker killed inside write() leaves: the head of a line, and the
+ * next worker's line written on right after it */
+static void
+test_torn(void)
+{
+    size_t                  i;
+    test_log_t             *a, *b, *log;
+    dgj_audit_report_t      rep;
+    dgj_audit_verifier_t   *v;
+    dgj_audit_chain_info_t  info, ia;
+
+    a = malloc(sizeof(test_log_t));
+    b = malloc(sizeof(test_log_t));
+    log = malloc(sizeof(test_log_t));
+
+    /* a: 0 start, 1..5 rec, 6 ckpt, 7..10 rec, no stop (its worker died);
+     * b: the same with a stop line */
+    a->n = 0;
+    test_chain(a, "node-1.w0.a", 2, 2, 9, 0);
+    b->n = 0;
+    test_chain(b, "node-1.w1.b", 2, 2, 9, 1);
+
+    test_torn_log(log, a, b, 9, 100, 0);
+
+    v = dgj_audit_verifier_new(verify_path, pub_path, err, sizeof(err));
+    for (i = 0; i < log->n; i++) {
+        dgj_audit_verifier_feed(v, log->text[i], log->len[i]);
+    }
+
+    dgj_audit_verifier_finish(v, 0);
+    dgj_audit_verifier_report(v, &rep);
+    memset(&ia, 0, sizeof(ia));
+    memset(&info, 0, sizeof(info));
+    dgj_audit_verifier_chain(v, 0, &ia);
+    dgj_audit_verifier_chain(v, 1, &info);
+    dgj_audit_verifier_free(v);
+
+    test_cond("torn-1.1: a dead writer's cut line, the next one written on "
+              "after it: verifies", rep.ok && rep.torn == 1);
+    test_cond("torn-1.2: the line written on after it is verified too",
+              rep.records == 9 + b->n && strcmp(info.id, "node-1.w1.b") == 0
+              && info.lines == b->n && info.stopped);
+    test_cond("torn-1.3: the dead chain ends before its cut line, marked",
+              strcmp(ia.id, "node-1.w0.a") == 0 && ia.last_seq == 8
+              && ia.torn && !info.torn);
+    test_cond("torn-1.4: the next line's head is found after the cut one",
+              dgj_audit_line_resume(log->text[9], log->len[9]) == 100
+              && dgj_audit_line_resume(a->text[3], a->len[3]) == 0
+              && dgj_audit_line_resume("{\"t\":\"", 6) == 0);
+
+    test_torn_log(log, a, b, 9, 100, 1);
+    test_cond("torn-1.5: a cut line whose chain goes on is damage, at its "
+              "seq", test_bad_at(test_verify(log), 9,
+                                 "yet the chain goes on"));
+
+    test_torn_log(log, a, b, 10, 100, 0);
+    test_cond("torn-1.6: the head of a later line (seq 10 after 8) is not "
+              "a death", test_bad_at(test_verify(log), 9,
+                                     "not an audit line"));
+
+    /* cut before its chain id: whose it was is unknown, and its chain
+     * cannot go on without a gap */
+    test_torn_log(log, a, b, 9, 15, 0);
+    rep = test_verify(log);
+    test_cond("torn-1.7: a head cut before its chain id verifies",
+              rep.ok && rep.torn == 1);
+    test_torn_log(log, a, b, 9, 15, 1);
+    test_cond("torn-1.8: ... but its chain going on shows the gap",
+              test_bad_at(test_verify(log), 9, "gap: expected 9"));
+
+    /* as short a head as can be */
+    test_torn_log(log, a, b, 9, 4, 0);
+    rep = test_verify(log);
+    test_cond("torn-1.9a: a head of 4 bytes verifies",
+              rep.ok && rep.torn == 1 && rep.records == 9 + b->n);
+
+    /* the id is read from the head only: the line written on after it
+     * belongs to a chain already seen, which goes on */
+    log->n = 0;
+    for (i = 0; i < 9; i++) {
+        test_append(log, a->text[i], a->len[i], NULL, 0);
+    }
+
+    for (i = 0; i < 3; i++) {
+        test_append(log, b->text[i], b->len[i], NULL, 0);
+    }
+
+    test_append(log, a->text[9], 15, b->text[3], b->len[3]);
+
+    for (i = 4; i < b->n; i++) {
+        test_append(log, b->text[i], b->len[i], NULL, 0);
+    }
+
+    rep = test_verify_range(log, 0, 0);
+    test_cond("torn-1.9: a head cut before its id is not taken for the "
+              "chain written on after it", rep.ok && rep.torn == 1);
+
+    /* the last bytes of a file: a head with nothing after it */
+    test_torn_log(log, a, b, 9, 0, 0);
+    test_append(log, a->text[9], 100, NULL, 0);
+    rep = test_verify(log);
+    test_cond("torn-1.10: a head at the end of the data verifies",
+              rep.ok && rep.torn == 1 && rep.records == 9 + b->n + 1);
+
+    /* a stopped chain has no death left to cut a line */
+    test_append(b, b->text[3], 100, NULL, 0);
+    test_cond("torn-1.11: a head after the stop line is damage",
+              test_bad_at(test_verify(b), 12, "not an audit line"));
+
+    free(a);
+    free(b);
+    free(log);
+}
+
+
 static void
 test_fields(void)
 {
@@ -614,6 +772,7 @@ main(void)
     test_time();
     test_tamper();
     test_more();
+    test_torn();
     test_fields();
 
     /* the same checks hold with SM3 */
