@@ -98,15 +98,17 @@ $(BINDIR)/dgj-token: $(OBJDIR)/fcgi/tools/dgj_token_tool.o $(SHARED_OBJS) \
 	$(CC) $(LDFLAGS_SAN) -o $@ $< $(SHARED_OBJS) -lcrypto
 
 # dgj-audit: audit keys, verifier, ingester (dgj_db), shipper
-$(BINDIR)/dgj-audit: $(OBJDIR)/fcgi/tools/dgj_audit_tool.o \
-                     $(OBJDIR)/fcgi/tools/dgj_audit_order.o $(FCGI_LIB_OBJS) \
-                     build/.flavour-$(BUILD_FLAVOUR)
+AUDIT_TOOL_OBJS = $(OBJDIR)/fcgi/tools/dgj_audit_order.o \
+                  $(OBJDIR)/fcgi/tools/dgj_audit_received.o
+
+$(BINDIR)/dgj-audit: $(OBJDIR)/fcgi/tools/dgj_audit_tool.o $(AUDIT_TOOL_OBJS) \
+                     $(FCGI_LIB_OBJS) build/.flavour-$(BUILD_FLAVOUR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_SAN) -o $@ $< $(OBJDIR)/fcgi/tools/dgj_audit_order.o \
-	    $(FCGI_LIB_OBJS) $(DEPS_LIBS)
+	$(CC) $(LDFLAGS_SAN) -o $@ $< $(AUDIT_TOOL_OBJS) $(FCGI_LIB_OBJS) \
+	    $(DEPS_LIBS)
 
 $(OBJDIR)/fcgi/tools/dgj_audit_tool.o: CFLAGS_BASE += $(FCGI_INCS) $(DEPS_CFLAGS)
-$(OBJDIR)/fcgi/tools/dgj_audit_order.o: CFLAGS_BASE += $(FCGI_INCS)
+$(AUDIT_TOOL_OBJS): CFLAGS_BASE += $(FCGI_INCS)
 
 $(OBJDIR)/fcgi/tools/%.o: fcgi/tools/%.c $(FCGI_HDRS) build/config.mk
 	@mkdir -p $(dir $@)

@@ -7,12 +7,13 @@
  * (docs/audit.md).
  *
  *   dgj-audit keygen DIR [--alg sha256|sm3] [--epoch-len S]
- *   dgj-audit verify [--keys DIR] [--closed] [--quiet] FILE...
+ *   dgj-audit verify [--keys DIR] [--closed] [--quiet] [--received] FILE...
  *   dgj-audit ingest -c POOL.conf --state FILE [--once] [--interval MS] DIR
  *   dgj-audit ship --to HOST:PORT --state FILE [--once] [--interval MS] DIR
  *
  * verify: exit 0 every line verified, 1 the first bad line is reported
- * (chain, seq, reason, file and line number), 2 usage or keys.
+ * (chain, seq, reason, file and line number), 2 usage or keys.  With
+ * --received the files are a syslog receiver's copy (dgj_audit_received.c).
  * ingest and ship follow the files of DIR (audit.log and its rotated
  * copies), keep their position per file in --state (written after the
  * batch is committed or sent), so a restart neither skips nor repeats.
@@ -38,6 +39,7 @@
 
 #include "dgj_audit_chain.h"
 #include "dgj_audit_order.h"
+#include "dgj_audit_received.h"
 #include "dgj_conf.h"
 #include "dgj_db.h"
 #include "dgj_log.h"
@@ -47,7 +49,8 @@
 
 #define DGJ_AUDIT_USAGE                                                       \
     "usage: dgj-audit keygen DIR [--alg sha256|sm3] [--epoch-len S]\n"        \
-    "       dgj-audit verify [--keys DIR] [--closed] [--quiet] FILE...\n"     \
+    "       dgj-audit verify [--keys DIR] [--closed] [--quiet] "              \
+    "[--received] FILE...\n"                                                  \
     "       dgj-audit ingest -c POOL.conf --state FILE [--once] "             \
     "[--interval MS] DIR\n"                                                   \
     "       dgj-audit ship --to HOST:PORT --state FILE [--once] "             \
@@ -281,13 +284,13 @@ dgj_audit_keygen(int argc, char **argv)
 static int
 dgj_audit_verify(int argc, char **argv)
 {
-    int                     i, quiet, closed, bad, rc;
+    int                     i, quiet, closed, received, bad, rc;
     FILE                   *f;
     char                    vk[4096], pub[4096], err[256], *buf, *p, *nl;
     char                    bad_file[4096];
     size_t                  nfiles, len, have, k;
     uint64_t                lineno, bad_line;
-    const char             *keys;
+    const char             *keys, *path;
     dgj_audit_file_t       *files;
     dgj_audit_report_t      rep;
     dgj_audit_verifier_t   *v;
@@ -296,6 +299,7 @@ dgj_audit_verify(int argc, char **argv)
     keys = getenv("DGJ_AUDIT_KEYS");
     quiet = 0;
     closed = 0;
+    received = 0;
     files = calloc(argc + 1, sizeof(dgj_audit_file_t));
     nfiles = 0;
 
@@ -309,6 +313,9 @@ dgj_audit_verify(int argc, char **argv)
 
         } else if (strcmp(argv[i], "--closed") == 0) {
             closed = 1;
+
+        } else if (strcmp(argv[i], "--received") == 0) {
+            received = 1;
 
         } else if (strcmp(argv[i], "--quiet") == 0
                    || strcmp(argv[i], "-q") == 0)
@@ -343,7 +350,7 @@ dgj_audit_verify(int argc, char **argv)
     }
 
     /* rotated files in the order they were written (dgj_audit_order.c) */
-    if (dgj_audit_order_files(files, nfiles) != 0) {
+    if (!received && dgj_audit_order_files(files, nfiles) != 0) {
         fprintf(stderr, "dgj-audit: out of memory\n");
         dgj_audit_verifier_free(v);
         return 2;
@@ -358,7 +365,21 @@ dgj_audit_verify(int argc, char **argv)
     bad_line = 0;
     bad_file[0] = '\0';
 
-    for (k = 0; k < nfiles; k++) {
+    if (received) {
+        rc = dgj_audit_received_feed(v, files, nfiles, &path, &bad_line);
+        if (rc == -1) {
+            dgj_audit_verifier_free(v);
+            free(buf);
+            return 2;
+        }
+
+        if (rc == 1) {
+            bad = 1;
+            snprintf(bad_file, sizeof(bad_file), "%s", path);
+        }
+    }
+
+    for (k = 0; !received && k < nfiles; k++) {
         f = fopen(files[k].path, "re");
         if (f == NULL) {
             fprintf(stderr, "dgj-audit: %s: %s\n", files[k].path,

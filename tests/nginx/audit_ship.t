@@ -2,9 +2,11 @@
 
 # audit_ship.t: the off-host copy.  `dgj-audit ship` sends every complete
 # line of the audit files to a syslog receiver over TCP (RFC 5424 with
-# octet counting); the lines arrive whole and still verify there; with its
-# position kept, a second run sends only what is new, and a receiver that
-# is down loses nothing (the position does not move).
+# octet counting); the lines arrive whole and still verify there, also as
+# a receiver may store them (`verify --received`: headers, a rotated file's
+# lines after the new one's, a batch resent); with its position kept, a
+# second run sends only what is new, and a receiver that is down loses
+# nothing (the position does not move).
 
 use strict;
 use warnings;
@@ -91,6 +93,42 @@ close($fh);
 my $out = `$tool verify --keys $var/secrets/audit $tmp/shipped.log 2>&1`;
 is($? >> 8, 0, 'ship-1.4: the copy verifies on the receiving side')
     or diag($out);
+
+# a receiver's file as it can be: the syslog headers kept, the lines of a
+# file rotated away after those of the new one, and a resent batch
+my $half = int(@msgs / 2);
+my @copy = (@msgs[$half .. $#msgs], @msgs[0 .. $half - 1], @msgs[0 .. 2]);
+sub copy_file {
+    my ($name, @l) = @_;
+
+    open(my $c, '>', "$tmp/$name") or die $!;
+    print $c map { "$_\n" } @l;
+    close($c);
+
+    my $o = `$tool verify --received --keys $var/secrets/audit $tmp/$name 2>&1`;
+
+    return ($? >> 8, $o);
+}
+my ($rc, $said) = copy_file('received.log', @copy);
+my $n = @msgs;
+ok($rc == 0 && $said =~ /^OK: $n lines in \d+ chains verified$/m,
+   "ship-1.5: verify --received: the copy as received verifies, each of "
+   . "its $n lines once") or diag($said);
+open(my $bare, '>', "$tmp/bare.log") or die $!;
+print $bare map { (my $b = $_) =~ s/^[^{]*//; "$b\n" } @copy;
+close($bare);
+$out = `$tool verify --keys $var/secrets/audit $tmp/bare.log 2>&1`;
+ok($? >> 8 == 1 && $out =~ /^BAD: .*(?:repeated|gap|no start line)/m,
+   'ship-1.6: (read as the gateway\'s own file, even without the headers, '
+   . 'it does not)') or diag($out);
+
+# a line received again with other bytes is not a resend
+my @forged = @copy;
+$forged[-1] =~ s/"(ms|ep)":(\d+)/'"' . $1 . '":' . ($2 + 1)/e
+    or die "no field to change\n";
+($rc, $said) = copy_file('forged.log', @forged);
+ok($rc == 1 && $said =~ /^BAD: .*(?:repeated|mac mismatch)/m,
+   'ship-1.7: a line again with other bytes is reported') or diag($said);
 
 # a receiver that is down: nothing is lost
 my $dead = do {
