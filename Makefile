@@ -98,7 +98,8 @@ $(BINDIR)/dgj-token: $(OBJDIR)/fcgi/tools/dgj_token_tool.o $(SHARED_OBJS) \
 	$(CC) $(LDFLAGS_SAN) -o $@ $< $(SHARED_OBJS) -lcrypto
 
 # dgj-audit: audit keys, verifier, ingester (dgj_db), shipper
-AUDIT_TOOL_OBJS = $(OBJDIR)/fcgi/tools/dgj_audit_order.o \
+AUDIT_TOOL_OBJS = $(OBJDIR)/fcgi/tools/dgj_audit_lines.o \
+                  $(OBJDIR)/fcgi/tools/dgj_audit_order.o \
                   $(OBJDIR)/fcgi/tools/dgj_audit_received.o
 
 $(BINDIR)/dgj-audit: $(OBJDIR)/fcgi/tools/dgj_audit_tool.o $(AUDIT_TOOL_OBJS) \

@@ -15,16 +15,13 @@
  */
 
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dgj_audit_chain.h"
+#include "dgj_audit_lines.h"
 #include "dgj_audit_order.h"
-
-
-#define DGJ_AUDIT_ORDER_READ  (1024 * 1024)
 
 
 /* a chain's first seq in one file */
@@ -49,9 +46,21 @@ typedef struct {
 } dgj_audit_seen_list_t;
 
 
-static void dgj_audit_first_time(dgj_audit_file_t *f);
-static int dgj_audit_scan(const char *path, size_t file, char *buf,
+/* one file's scan: its entries in l start at from */
+typedef struct {
+    dgj_audit_file_t       *file;
+    size_t                  i;
+    size_t                  from;
+    dgj_audit_seen_list_t  *l;
+} dgj_audit_scan_t;
+
+
+static void dgj_audit_first_time(dgj_audit_file_t *f, const char *line,
+    size_t len);
+static int dgj_audit_scan(dgj_audit_file_t *file, size_t i, char *buf,
     dgj_audit_seen_list_t *l);
+static int dgj_audit_scan_line(void *ctx, const char *line, size_t len,
+    uint64_t lineno, int unterminated);
 static int dgj_audit_seen_line(const char *line, size_t len, size_t file,
     size_t from, dgj_audit_seen_list_t *l);
 static int dgj_audit_file_cmp(const void *a, const void *b);
@@ -69,18 +78,11 @@ dgj_audit_order_files(dgj_audit_file_t *files, size_t n)
     size_t                  i;
     dgj_audit_seen_list_t   l;
 
-    for (i = 0; i < n; i++) {
-        dgj_audit_first_time(&files[i]);
-    }
-
-    /* the fallback, and what breaks ties: first line's time, then name */
-    qsort(files, n, sizeof(dgj_audit_file_t), dgj_audit_file_cmp);
-
     if (n < 2) {
         return 0;
     }
 
-    buf = malloc(DGJ_AUDIT_ORDER_READ + DGJ_AUDIT_LINE_MAX + 2);
+    buf = malloc(DGJ_AUDIT_LINES_BUF);
     if (buf == NULL) {
         return -1;
     }
@@ -89,7 +91,7 @@ dgj_audit_order_files(dgj_audit_file_t *files, size_t n)
     rc = 0;
 
     for (i = 0; i < n && rc == 0; i++) {
-        rc = dgj_audit_scan(files[i].path, i, buf, &l);
+        rc = dgj_audit_scan(&files[i], i, buf, &l);
     }
 
     free(buf);
@@ -105,88 +107,53 @@ dgj_audit_order_files(dgj_audit_file_t *files, size_t n)
 
 
 static void
-dgj_audit_first_time(dgj_audit_file_t *f)
+dgj_audit_first_time(dgj_audit_file_t *f, const char *line, size_t len)
 {
-    FILE              *fp;
-    char               line[DGJ_AUDIT_LINE_MAX + 2], val[64];
-    dgj_audit_time_t   t;
+    char              val[64];
+    dgj_audit_time_t  t;
 
-    f->first = INT64_MAX;
-
-    fp = fopen(f->path, "re");
-    if (fp == NULL) {
-        return;
-    }
-
-    if (fgets(line, sizeof(line), fp) != NULL
-        && dgj_audit_line_field(line, strlen(line), "time", val,
-                                sizeof(val)) == 1
+    if (dgj_audit_line_field(line, len, "time", val, sizeof(val)) == 1
         && dgj_audit_time_parse(val, strlen(val), &t) == 0)
     {
         f->first = (int64_t) t.sec * 1000 + t.msec;
     }
-
-    fclose(fp);
 }
 
 
-/* every chain of one file with its first seq there; a file that cannot
- * be read adds nothing (0), -1 only when out of memory */
+/* the time of one file's first line, and every chain in it with its
+ * first seq there; a file that cannot be read adds nothing (0), -1 only
+ * when out of memory */
 static int
-dgj_audit_scan(const char *path, size_t file, char *buf,
+dgj_audit_scan(dgj_audit_file_t *file, size_t i, char *buf,
     dgj_audit_seen_list_t *l)
 {
-    FILE    *f;
-    char    *p, *nl;
-    size_t   have, len, from;
+    dgj_audit_scan_t  sc;
 
-    f = fopen(path, "re");
-    if (f == NULL) {
-        return 0;
+    file->first = INT64_MAX;
+
+    sc.file = file;
+    sc.i = i;
+    sc.from = l->n;
+    sc.l = l;
+
+    return dgj_audit_each_line(file->path, buf, dgj_audit_scan_line, &sc)
+           == -1 ? -1 : 0;
+}
+
+
+static int
+dgj_audit_scan_line(void *ctx, const char *line, size_t len,
+    uint64_t lineno, int unterminated)
+{
+    dgj_audit_scan_t  *sc = ctx;
+
+    (void) unterminated;
+
+    if (lineno == 1) {
+        dgj_audit_first_time(sc->file, line, len);
     }
 
-    from = l->n;
-    have = 0;
-
-    for ( ;; ) {
-        len = fread(buf + have, 1, DGJ_AUDIT_ORDER_READ, f);
-        have += len;
-
-        p = buf;
-
-        while ((nl = memchr(p, '\n', buf + have - p)) != NULL) {
-            if (dgj_audit_seen_line(p, nl - p, file, from, l) != 0) {
-                fclose(f);
-                return -1;
-            }
-
-            p = nl + 1;
-        }
-
-        have = buf + have - p;
-        memmove(buf, p, have);
-
-        if (len == 0 || have > DGJ_AUDIT_LINE_MAX) {
-            /* the last line without its newline, or no newline in a
-             * whole line's length: as it is */
-            if (have > 0 && dgj_audit_seen_line(buf, have, file, from, l)
-                            != 0)
-            {
-                fclose(f);
-                return -1;
-            }
-
-            have = 0;
-
-            if (len == 0) {
-                break;
-            }
-        }
-    }
-
-    fclose(f);
-
-    return 0;
+    return dgj_audit_seen_line(line, len, sc->i, sc->from, sc->l);
 }
 
 
@@ -196,12 +163,14 @@ static int
 dgj_audit_seen_line(const char *line, size_t len, size_t file, size_t from,
     dgj_audit_seen_list_t *l)
 {
-    char               chain[DGJ_AUDIT_CHAIN_MAX + 1], val[24];
+    char               chain[DGJ_AUDIT_CHAIN_MAX + 1];
     size_t             i, cap;
     uint64_t           seq;
     dgj_audit_seen_t  *s;
 
-    if (dgj_audit_line_field(line, len, "c", chain, sizeof(chain)) != 1) {
+    if (dgj_audit_line_chain_seq(line, len, chain, sizeof(chain), &seq)
+        != 1)
+    {
         return 0;
     }
 
@@ -211,16 +180,6 @@ dgj_audit_seen_line(const char *line, size_t len, size_t file, size_t from,
         if (strcmp(l->seen[i - 1].chain, chain) == 0) {
             return 0;
         }
-    }
-
-    if (dgj_audit_line_field(line, len, "seq", val, sizeof(val)) != 1) {
-        return 0;
-    }
-
-    errno = 0;
-    seq = strtoull(val, NULL, 10);
-    if (errno != 0) {
-        return 0;
     }
 
     if (l->n == l->cap) {
@@ -245,19 +204,19 @@ dgj_audit_seen_line(const char *line, size_t len, size_t file, size_t from,
 
 
 /*
- * Files in time order (their indexes) are placed one by one: each time
- * the earliest one that no unplaced file must precede.  When none is free
+ * Files are placed one by one: each time the earliest (by its first line's
+ * time, then name) that no unplaced file must precede.  When none is free
  * (a cycle: files copied twice, or tampered with), the earliest left goes
  * and the verifier reports what is wrong with it.
  */
 static int
 dgj_audit_place(dgj_audit_file_t *files, size_t n, dgj_audit_seen_list_t *l)
 {
-    int                rc;
-    size_t             i, j, k, ne, *indeg, *start;
-    unsigned char     *placed;
-    dgj_audit_edge_t  *e;
-    dgj_audit_file_t  *out;
+    int                 rc;
+    size_t              i, j, k, ne, *indeg, *start;
+    unsigned char      *placed;
+    dgj_audit_edge_t   *e;
+    dgj_audit_file_t   *out, **by_time;
 
     qsort(l->seen, l->n, sizeof(dgj_audit_seen_t), dgj_audit_seen_cmp);
 
@@ -265,12 +224,21 @@ dgj_audit_place(dgj_audit_file_t *files, size_t n, dgj_audit_seen_list_t *l)
     indeg = calloc(2 * (n + 1), sizeof(size_t));
     placed = calloc(n, 1);
     out = malloc(n * sizeof(dgj_audit_file_t));
+    by_time = malloc(n * sizeof(dgj_audit_file_t *));
 
     rc = -1;
 
-    if (e == NULL || indeg == NULL || placed == NULL || out == NULL) {
+    if (e == NULL || indeg == NULL || placed == NULL || out == NULL
+        || by_time == NULL)
+    {
         goto done;
     }
+
+    for (i = 0; i < n; i++) {
+        by_time[i] = &files[i];
+    }
+
+    qsort(by_time, n, sizeof(dgj_audit_file_t *), dgj_audit_file_cmp);
 
     start = indeg + n + 1;
     ne = 0;
@@ -298,14 +266,20 @@ dgj_audit_place(dgj_audit_file_t *files, size_t n, dgj_audit_seen_list_t *l)
     }
 
     for (j = 0; j < n; j++) {
-        for (i = 0; i < n && (placed[i] || indeg[i] != 0); i++) {
-            /* void */
+        for (k = 0; k < n; k++) {
+            i = by_time[k] - files;
+
+            if (!placed[i] && indeg[i] == 0) {
+                break;
+            }
         }
 
-        if (i == n) {
-            for (i = 0; placed[i]; i++) {
+        if (k == n) {
+            for (k = 0; placed[by_time[k] - files]; k++) {
                 /* void */
             }
+
+            i = by_time[k] - files;
         }
 
         placed[i] = 1;
@@ -327,6 +301,7 @@ done:
     free(indeg);
     free(placed);
     free(out);
+    free(by_time);
 
     return rc;
 }
@@ -335,7 +310,8 @@ done:
 static int
 dgj_audit_file_cmp(const void *a, const void *b)
 {
-    const dgj_audit_file_t  *x = a, *y = b;
+    const dgj_audit_file_t  *x = *(dgj_audit_file_t * const *) a;
+    const dgj_audit_file_t  *y = *(dgj_audit_file_t * const *) b;
 
     if (x->first != y->first) {
         return x->first < y->first ? -1 : 1;

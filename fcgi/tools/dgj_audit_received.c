@@ -189,9 +189,7 @@ static int
 dgj_audit_rline_add(dgj_audit_rlines_t *ls, const char *text, size_t len,
     size_t file, uint64_t lineno)
 {
-    char                val[24];
     size_t              cap;
-    const char         *p;
     dgj_audit_rline_t  *r;
 
     if (ls->n == ls->cap) {
@@ -212,31 +210,23 @@ dgj_audit_rline_add(dgj_audit_rlines_t *ls, const char *text, size_t len,
     r->file = file;
     r->lineno = lineno;
     r->order = ls->n++;
-    r->seq = 0;
 
-    /* a line without both goes first, as it came, for the verifier to
-     * report */
-    if (dgj_audit_line_field(text, len, "c", r->chain, sizeof(r->chain))
-        != 1
-        || dgj_audit_line_field(text, len, "seq", val, sizeof(val)) != 1)
+    switch (dgj_audit_line_chain_seq(text, len, r->chain, sizeof(r->chain),
+                                     &r->seq))
     {
-        r->chain[0] = '\0';
-        return 0;
-    }
+    case 1:
+        break;
 
-    r->seq = strtoull(val, NULL, 10);
-
-    /* a head cut inside its seq's digits says no seq: it goes after the
-     * rest of its chain, where a writer's death would have left it */
-    p = memmem(text, len, ",\"seq\":", 7);
-    if (p != NULL) {
-        for (p += 7; p < text + len && *p >= '0' && *p <= '9'; p++) {
-            /* void */
-        }
-    }
-
-    if (p == NULL || p == text + len) {
+    case 0:
+        /* a head cut inside its seq goes after the rest of its chain,
+         * where a writer's death would have left it */
         r->seq = UINT64_MAX;
+        break;
+
+    default:
+        /* no chain: first, as it came, for the verifier to report */
+        r->chain[0] = '\0';
+        r->seq = 0;
     }
 
     return 0;

@@ -38,6 +38,7 @@
 #include <openssl/pem.h>
 
 #include "dgj_audit_chain.h"
+#include "dgj_audit_lines.h"
 #include "dgj_audit_order.h"
 #include "dgj_audit_received.h"
 #include "dgj_conf.h"
@@ -60,6 +61,16 @@
 #define DGJ_AUDIT_FILES     4096
 #define DGJ_AUDIT_BATCH     500
 #define DGJ_AUDIT_ID_LEN    64          /* hex SHA-256 of a file's head */
+
+
+/* what verify keeps of the first bad line */
+typedef struct {
+    dgj_audit_verifier_t  *v;
+    const char            *path;        /* the file being read */
+    int                    bad;
+    uint64_t               bad_line;
+    char                   bad_file[4096];
+} dgj_audit_verify_ctx_t;
 
 
 /* where the follower is in one file: inode and first bytes name it */
@@ -87,6 +98,8 @@ struct dgj_audit_sink_s {
 
 static int dgj_audit_keygen(int argc, char **argv);
 static int dgj_audit_verify(int argc, char **argv);
+static int dgj_audit_verify_line(void *ctx, const char *line, size_t len,
+    uint64_t lineno, int unterminated);
 static int dgj_audit_follow(int argc, char **argv, int ship);
 static int dgj_audit_write_pem(const char *path, EVP_PKEY *pkey, int priv,
     mode_t mode);
@@ -284,16 +297,14 @@ dgj_audit_keygen(int argc, char **argv)
 static int
 dgj_audit_verify(int argc, char **argv)
 {
-    int                     i, quiet, closed, received, bad, rc;
-    FILE                   *f;
-    char                    vk[4096], pub[4096], err[256], *buf, *p, *nl;
-    char                    bad_file[4096];
-    size_t                  nfiles, len, have, k;
-    uint64_t                lineno, bad_line;
+    int                     i, quiet, closed, received, rc;
+    char                    vk[4096], pub[4096], err[256], *buf;
+    size_t                  nfiles, k;
     const char             *keys, *path;
     dgj_audit_file_t       *files;
     dgj_audit_report_t      rep;
     dgj_audit_verifier_t   *v;
+    dgj_audit_verify_ctx_t  c;
     dgj_audit_chain_info_t  info;
 
     keys = getenv("DGJ_AUDIT_KEYS");
@@ -356,17 +367,18 @@ dgj_audit_verify(int argc, char **argv)
         return 2;
     }
 
-    buf = malloc(DGJ_AUDIT_READ + DGJ_AUDIT_LINE_MAX + 2);
+    buf = malloc(DGJ_AUDIT_LINES_BUF);
     if (buf == NULL) {
         return 2;
     }
 
-    bad = 0;
-    bad_line = 0;
-    bad_file[0] = '\0';
+    c.v = v;
+    c.bad = 0;
+    c.bad_line = 0;
+    c.bad_file[0] = '\0';
 
     if (received) {
-        rc = dgj_audit_received_feed(v, files, nfiles, &path, &bad_line);
+        rc = dgj_audit_received_feed(v, files, nfiles, &path, &c.bad_line);
         if (rc == -1) {
             dgj_audit_verifier_free(v);
             free(buf);
@@ -374,82 +386,24 @@ dgj_audit_verify(int argc, char **argv)
         }
 
         if (rc == 1) {
-            bad = 1;
-            snprintf(bad_file, sizeof(bad_file), "%s", path);
+            c.bad = 1;
+            snprintf(c.bad_file, sizeof(c.bad_file), "%s", path);
         }
     }
 
     for (k = 0; !received && k < nfiles; k++) {
-        f = fopen(files[k].path, "re");
-        if (f == NULL) {
-            fprintf(stderr, "dgj-audit: %s: %s\n", files[k].path,
-                    strerror(errno));
+        c.path = files[k].path;
+
+        if (dgj_audit_each_line(c.path, buf, dgj_audit_verify_line, &c)
+            == -2)
+        {
+            fprintf(stderr, "dgj-audit: %s: %s\n", c.path, strerror(errno));
             return 2;
         }
-
-        have = 0;
-        lineno = 0;
-
-        for ( ;; ) {
-            len = fread(buf + have, 1, DGJ_AUDIT_READ, f);
-            have += len;
-
-            if (have == 0) {
-                break;
-            }
-
-            p = buf;
-
-            while ((nl = memchr(p, '\n', buf + have - p)) != NULL) {
-                lineno++;
-                rc = dgj_audit_verifier_feed(v, p, nl - p);
-
-                if (rc != 0 && !bad) {
-                    bad = 1;
-                    bad_line = lineno;
-                    snprintf(bad_file, sizeof(bad_file), "%s",
-                             files[k].path);
-                }
-
-                p = nl + 1;
-            }
-
-            have = buf + have - p;
-            memmove(buf, p, have);
-
-            if (len == 0) {
-                /* a last line without its newline: a write cut short */
-                lineno++;
-                if (dgj_audit_verifier_feed(v, buf, have) != 0 && !bad) {
-                    bad = 1;
-                    bad_line = lineno;
-                    snprintf(bad_file, sizeof(bad_file), "%s (its last "
-                             "line has no newline: cut short)",
-                             files[k].path);
-                }
-
-                break;
-            }
-
-            if (have > DGJ_AUDIT_LINE_MAX) {
-                /* no newline in a whole line's length: feed it as is */
-                lineno++;
-                if (dgj_audit_verifier_feed(v, buf, have) != 0 && !bad) {
-                    bad = 1;
-                    bad_line = lineno;
-                    snprintf(bad_file, sizeof(bad_file), "%s",
-                             files[k].path);
-                }
-
-                have = 0;
-            }
-        }
-
-        fclose(f);
     }
 
-    if (dgj_audit_verifier_finish(v, closed) != 0 && !bad) {
-        bad = 1;
+    if (dgj_audit_verifier_finish(v, closed) != 0 && !c.bad) {
+        c.bad = 1;
     }
 
     dgj_audit_verifier_report(v, &rep);
@@ -478,8 +432,8 @@ dgj_audit_verify(int argc, char **argv)
     if (!rep.ok) {
         printf("BAD: chain %s seq %" PRIu64 ": %s", rep.chain, rep.bad_seq,
                rep.reason);
-        if (bad_file[0]) {
-            printf(" (%s line %" PRIu64 ")", bad_file, bad_line);
+        if (c.bad_file[0]) {
+            printf(" (%s line %" PRIu64 ")", c.bad_file, c.bad_line);
         }
 
         printf("\n");
@@ -500,6 +454,24 @@ dgj_audit_verify(int argc, char **argv)
     free(files);
 
     return rep.ok ? 0 : 1;
+}
+
+
+static int
+dgj_audit_verify_line(void *ctx, const char *line, size_t len,
+    uint64_t lineno, int unterminated)
+{
+    dgj_audit_verify_ctx_t  *c = ctx;
+
+    if (dgj_audit_verifier_feed(c->v, line, len) != 0 && !c->bad) {
+        c->bad = 1;
+        c->bad_line = lineno;
+        snprintf(c->bad_file, sizeof(c->bad_file), "%s%s", c->path,
+                 unterminated ? " (its last line has no newline: cut short)"
+                              : "");
+    }
+
+    return 0;
 }
 
 

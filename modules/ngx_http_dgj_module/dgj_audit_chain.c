@@ -1166,6 +1166,14 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
         || dgj_audit_time_parse(f.time, f.time_len, &tm) != 0
         || dgj_audit_tail_mac(line, len, mac) != 0)
     {
+        /* a line's head, however short, and what follows it */
+        n = dgj_audit_line_resume(line, len);
+        cut = n ? n : len;
+
+        if (cut > 0 && memcmp(line, "{\"t\":\"", cut < 6 ? cut : 6) == 0) {
+            return dgj_audit_verifier_torn(v, line, len, n);
+        }
+
         /* whose line it was, if its head is still there */
         ch = NULL;
         p = NULL;
@@ -1184,14 +1192,6 @@ dgj_audit_verifier_feed(dgj_audit_verifier_t *v, const char *line,
             if (q != NULL) {
                 ch = dgj_audit_vchain_find(v, p, q - p);
             }
-        }
-
-        /* a line's head, however short, and what follows it */
-        n = dgj_audit_line_resume(line, len);
-        cut = n ? n : len;
-
-        if (cut > 0 && memcmp(line, "{\"t\":\"", cut < 6 ? cut : 6) == 0) {
-            return dgj_audit_verifier_torn(v, line, len, n);
         }
 
         if (ch == NULL && v->nchains) {
@@ -2218,48 +2218,18 @@ static int
 dgj_audit_verifier_torn(dgj_audit_verifier_t *v, const char *line,
     size_t len, size_t n)
 {
+    int                  rc;
+    char                 id[DGJ_AUDIT_CHAIN_MAX + 1];
     uint64_t             seq;
-    const char          *p, *q, *last;
     dgj_audit_vchain_t  *ch;
 
-    last = line + (n ? n : len);
-
-    /* whose head it is, when it reaches past the chain's id */
-    ch = NULL;
-
-    for (p = line; last - p > 6; p++) {
-        if (memcmp(p, ",\"c\":\"", 6) == 0) {
-            p += 6;
-            q = memchr(p, '"', last - p);
-
-            if (q != NULL) {
-                ch = dgj_audit_vchain_find(v, p, q - p);
-            }
-
-            break;
-        }
-    }
+    /* whose head it is, and its seq, as far as it reaches */
+    rc = dgj_audit_line_chain_seq(line, n ? n : len, id, sizeof(id), &seq);
+    ch = rc >= 0 ? dgj_audit_vchain_find(v, id, strlen(id)) : NULL;
 
     if (ch != NULL) {
-        /* and its seq, when it reaches past that */
-        seq = ch->info.last_seq + 1;
-
-        for (p = line; last - p > 7; p++) {
-            if (memcmp(p, ",\"seq\":", 7) != 0) {
-                continue;
-            }
-
-            p += 7;
-
-            for (q = p; q < last && *q >= '0' && *q <= '9'; q++) {
-                /* void */
-            }
-
-            if (q < last && dgj_audit_parse_u64(p, q - p, &seq) != 0) {
-                seq = 0;
-            }
-
-            break;
+        if (rc == 0) {
+            seq = ch->info.last_seq + 1;
         }
 
         if (ch->info.stopped || seq != ch->info.last_seq + 1) {
@@ -2284,6 +2254,63 @@ dgj_audit_verifier_torn(dgj_audit_verifier_t *v, const char *line,
     v->rep.records--;
 
     return dgj_audit_verifier_feed(v, line + n, len - n);
+}
+
+
+int
+dgj_audit_line_chain_seq(const char *line, size_t len, char *chain,
+    size_t size, uint64_t *seq)
+{
+    const char  *p, *q, *last;
+
+    last = line + len;
+
+    for (p = line; last - p > 6; p++) {
+        if (memcmp(p, ",\"c\":\"", 6) == 0) {
+            break;
+        }
+    }
+
+    if (last - p <= 6) {
+        return -1;
+    }
+
+    p += 6;
+    q = memchr(p, '"', last - p);
+
+    if (q == NULL || (size_t) (q - p) >= size) {
+        return -1;
+    }
+
+    memcpy(chain, p, q - p);
+    chain[q - p] = '\0';
+
+    for (p = q; last - p > 7; p++) {
+        if (memcmp(p, ",\"seq\":", 7) == 0) {
+            break;
+        }
+    }
+
+    if (last - p <= 7) {
+        return 0;
+    }
+
+    p += 7;
+
+    for (q = p; q < last && *q >= '0' && *q <= '9'; q++) {
+        /* void */
+    }
+
+    /* digits up to the end may have been cut */
+    if (q == last) {
+        return 0;
+    }
+
+    if (dgj_audit_parse_u64(p, q - p, seq) != 0) {
+        *seq = UINT64_MAX;
+    }
+
+    return 1;
 }
 
 

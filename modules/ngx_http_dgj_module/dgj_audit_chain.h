@@ -222,6 +222,11 @@ void dgj_audit_verifier_free(dgj_audit_verifier_t *v);
  * in line (quotes in values are escaped: '{"t":"' only begins a line), 0
  * when there is none. */
 size_t dgj_audit_line_resume(const char *line, size_t len);
+/* The chain id and seq a line begins with, as far as it reaches (a head
+ * cut short too): 1 both, 0 the id only (its seq cut off), -1 no id.  A
+ * seq that is no number reads as UINT64_MAX, no chain's next. */
+int dgj_audit_line_chain_seq(const char *line, size_t len, char *chain,
+    size_t size, uint64_t *seq);
 
 /* Fields of one line, for the ingester and the console: value of a
  * top-level key, unescaped into out (NUL-terminated); 1 found (string or

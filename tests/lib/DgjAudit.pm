@@ -22,7 +22,8 @@ use Time::HiRes ();
 use DgjTest qw(sql wait_until);
 
 our @EXPORT_OK = qw(audit_key new_chain start_line rec_line store
-                    tamper time_local ms_now recorded_as audit_nginx);
+                    tamper time_local ms_now recorded_as audit_nginx
+                    audit_nginx_quit);
 
 # audit_nginx(DIR, WORKERS, LOG_ARGS): a private nginx under DIR for the
 # module's own tests: the audit log DIR/log/audit.log with LOG_ARGS (its
@@ -78,6 +79,23 @@ CONF
     };
 
     return ($port, $nginx);
+}
+
+
+# audit_nginx_quit(DIR): a graceful stop of audit_nginx's nginx under DIR;
+# true once its master has exited (within 10 s)
+sub audit_nginx_quit {
+    my ($dir) = @_;
+
+    open(my $p, '<', "$dir/nginx.pid") or return 0;
+    chomp(my $master = <$p> // '');
+    close($p);
+
+    return 0 unless $master =~ /^\d+$/;
+
+    kill 'QUIT', $master;
+
+    return wait_until(10, sub { !kill(0, $master) });
 }
 
 

@@ -17,7 +17,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep);
-use DgjAudit qw(audit_nginx);
+use DgjAudit qw(audit_nginx audit_nginx_quit);
 use DgjTest qw(wait_until);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
@@ -183,9 +183,7 @@ ok($rc == 1 && $out =~ /^BAD: chain \Q$dead\E seq $last_seq: truncated/m,
 unlink("$dir/cut.log");
 
 # graceful stop: every chain ends with a stop line
-my $m = master();
-kill 'QUIT', $m;
-ok(wait_until(10, sub { !kill(0, $m) }), 'chain-6.1: nginx stopped');
+ok(audit_nginx_quit($dir), 'chain-6.1: nginx stopped');
 
 ($rc, $out) = verify('--closed', files());
 ok($rc == 0, 'chain-6.2: a stopped gateway\'s log verifies as closed')

@@ -15,8 +15,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
-use DgjAudit qw(audit_nginx);
-use DgjTest qw(wait_until);
+use DgjAudit qw(audit_nginx audit_nginx_quit);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
 my $tool = "$root/build/bin/dgj-audit";
@@ -54,11 +53,7 @@ ok(@second && !@gone,
    'rotfast-1.4: the first file of that second is still there')
     or diag(join ' ', rotated());
 
-open(my $p, '<', "$dir/nginx.pid") or die $!;
-chomp(my $master = <$p>);
-close($p);
-kill 'QUIT', $master;
-ok(wait_until(10, sub { !kill(0, $master) }), 'rotfast-2.1: nginx stopped');
+ok(audit_nginx_quit($dir), 'rotfast-2.1: nginx stopped');
 
 # by name is the order they were written in
 my @files = (sort(rotated()), "$dir/log/audit.log");

@@ -15,8 +15,7 @@ use warnings;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use Test::More;
-use DgjAudit qw(audit_nginx);
-use DgjTest qw(wait_until);
+use DgjAudit qw(audit_nginx audit_nginx_quit);
 
 my $root = $ENV{DGJ_ROOT} or die "DGJ_ROOT is not set: run make test\n";
 my $tool = "$root/build/bin/dgj-audit";
@@ -41,11 +40,7 @@ is($okc, 300, 'stoprot-1.2: 300 requests answered');
 ok(-s "$dir/log/audit.log" < 64 * 1024,
    'stoprot-1.3: the lines wait in the buffer, the file is under 64k');
 
-open(my $p, '<', "$dir/nginx.pid") or die $!;
-chomp(my $master = <$p>);
-close($p);
-kill 'QUIT', $master;
-ok(wait_until(10, sub { !kill(0, $master) }), 'stoprot-2.1: nginx stopped');
+ok(audit_nginx_quit($dir), 'stoprot-2.1: nginx stopped');
 
 my @files = grep { !/\.lock$/ } glob("$dir/log/audit.log.*");
 is(scalar @files, 1, 'stoprot-2.2: the last flush rotated the file once');
